@@ -1,0 +1,36 @@
+# One command per task. Each creates .venv and installs the pinned packages on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test lint check clean
+
+$(VENV)/.runtime: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or newer is needed (found $$($(PYTHON) --version))"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+## run: start Redis if needed, then auth, two edges and two workers under supervisord
+run: $(VENV)/.runtime
+	$(PY) scripts/run.py
+
+## test: the whole suite against real Redis and MariaDB (see README for the defaults)
+test: $(VENV)/.dev
+	$(PY) -m pytest
+
+## lint: ruff and mypy
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+check: lint test
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	find run -mindepth 1 ! -name .gitkeep -delete

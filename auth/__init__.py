@@ -1,0 +1,1 @@
+"""Auth: registration and login over the user database; issues the tokens edges check."""

@@ -1,0 +1,99 @@
+"""The auth HTTP API: `POST /register` and `POST /login`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from fastapi import FastAPI, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from auth.db import DB_UNAVAILABLE, Database, DatabaseUnavailable
+from auth.models import User
+from auth.passwords import Hasher
+from auth.schemas import Credentials, ErrorOut, TokenOut, UserOut
+from common import tokens
+from common.config import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+DB_DOWN_DETAIL = "the user database is unavailable; try again later"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    db = Database(settings)
+    hasher = Hasher(settings.bcrypt_rounds)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            await db.ensure_schema()
+        except DatabaseUnavailable as exc:
+            log.error("user database unreachable at start-up (%s); answering 503 until it "
+                      "returns", exc)
+        yield
+        await db.dispose()
+
+    app = FastAPI(title="room auth", lifespan=lifespan)
+    app.state.db = db
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_body(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # Name the field and the rule, never echo the input: it may hold a password.
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"] if part != "body") or "body"
+            problems.append(f"{field}: {error['msg'].removeprefix('Value error, ')}")
+        return JSONResponse({"detail": "; ".join(problems)}, status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+    @app.exception_handler(DatabaseUnavailable)
+    async def database_down(_: Request, exc: DatabaseUnavailable) -> JSONResponse:
+        log.error("user database unavailable: %s", exc)
+        return JSONResponse({"detail": DB_DOWN_DETAIL}, status.HTTP_503_SERVICE_UNAVAILABLE)
+
+    for error_type in DB_UNAVAILABLE:
+        app.add_exception_handler(error_type, database_down)  # type: ignore[arg-type]
+
+    @app.post("/register", status_code=status.HTTP_201_CREATED,
+              responses={409: {"model": ErrorOut}, 503: {"model": ErrorOut}})
+    async def register(body: Credentials) -> UserOut:
+        """Create a user. 409 if the name is taken (compared without regard to case)."""
+        await db.ensure_schema()
+        password_hash = await hasher.hash(body.password)
+        user = User(username=body.username, password_hash=password_hash,
+                    created_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0))
+        try:
+            async with db.sessions() as session, session.begin():
+                session.add(user)
+        except IntegrityError:
+            raise HTTPException(status.HTTP_409_CONFLICT, "username already taken") from None
+        log.info("registered user %d (%s)", user.id, user.username)
+        return UserOut(id=user.id, username=user.username,
+                       created_at=user.created_at.replace(tzinfo=UTC))
+
+    @app.post("/login", responses={401: {"model": ErrorOut}, 503: {"model": ErrorOut}})
+    async def login(body: Credentials) -> TokenOut:
+        """Exchange a name and password for a bearer token."""
+        await db.ensure_schema()
+        async with db.sessions() as session:
+            user = await session.scalar(select(User).where(User.username == body.username))
+        stored = user.password_hash if user is not None else None
+        if user is None or not await hasher.verify(body.password, stored):
+            log.info("login refused for %r", body.username)
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password",
+                                headers={"WWW-Authenticate": "Bearer"})
+        token = tokens.issue(settings, user.id, user.username)
+        log.info("login for user %d", user.id)
+        return TokenOut(access_token=token, expires_in=settings.access_token_expire_minutes * 60)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

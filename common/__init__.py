@@ -1,0 +1,1 @@
+"""What the edge, room_worker and auth processes share: settings, keys, protocol, tokens."""

@@ -1,0 +1,84 @@
+"""The stream bus: the only module that reads or writes room streams and presence sets.
+
+Edges push events into a room's stream; workers read many rooms' streams in one blocking
+call. That call names keys of several rooms, which a Redis Cluster refuses (CROSSSLOT), so it
+lives here alone: a cluster deployment replaces `read_rooms` with one read per shard and
+nothing else changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import redis.asyncio as redis
+
+from common import keys
+from common.events import entry_ms
+
+# XADD the join and make sure a room retired earlier (its keys set to expire) is kept.
+_PUSH_JOIN = """
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 2))
+redis.call('PERSIST', KEYS[1])
+return id
+"""
+
+# Announce a process as alive until now + ttl, on the Redis clock so hosts need not agree.
+_ANNOUNCE = """
+local t = redis.call('TIME')
+local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now_ms + tonumber(ARGV[2]), ARGV[1])
+return now_ms
+"""
+
+Entries = list[tuple[str, dict[str, str]]]
+
+
+class Bus:
+    def __init__(self, client: redis.Redis, stream_maxlen: int) -> None:
+        self.redis = client
+        self.stream_maxlen = stream_maxlen
+        self._push_join = client.register_script(_PUSH_JOIN)
+        self._announce = client.register_script(_ANNOUNCE)
+
+    async def push(self, room_id: str, fields: dict[str, str]) -> str:
+        """Append one event to the room's stream; returns its entry id."""
+        entry_id = await self.redis.xadd(
+            keys.events(room_id), cast(Any, fields), maxlen=self.stream_maxlen,
+            approximate=True,
+        )
+        return str(entry_id)
+
+    async def push_join(self, room_id: str, fields: dict[str, str]) -> str:
+        """Append a join and flag the room as needing an owner, then wake the workers."""
+        flat = [item for pair in fields.items() for item in pair]
+        entry_id: str = await self._push_join(
+            keys=[keys.events(room_id)], args=[self.stream_maxlen, *flat]
+        )
+        # After the XADD, so a worker retiring the room either sees this entry or this ZADD.
+        await self.redis.zadd(keys.ACTIVE_ROOMS, {room_id: entry_ms(entry_id)})
+        await self.redis.publish(keys.WORKERS_WAKE, room_id)
+        return entry_id
+
+    async def announce(self, presence_key: str, member: str, ttl_ms: int) -> int:
+        """Mark an edge or worker alive for `ttl_ms`; returns Redis's time in ms."""
+        now_ms: int = await self._announce(keys=[presence_key], args=[member, ttl_ms])
+        return now_ms
+
+    async def live(self, presence_key: str, now_ms: int) -> set[str]:
+        members = await self.redis.zrangebyscore(presence_key, now_ms, "+inf")
+        return {str(member) for member in members}
+
+    async def active_rooms(self) -> list[str]:
+        """Rooms that had a join pushed and were not retired since: they need an owner."""
+        return [str(room_id) for room_id in await self.redis.zrange(keys.ACTIVE_ROOMS, 0, -1)]
+
+    async def read_rooms(
+        self, consumer: str, room_ids: list[str], count: int, block_ms: int
+    ) -> dict[str, Entries]:
+        """New entries of the given rooms for this consumer, blocking up to `block_ms`."""
+        streams: dict[Any, Any] = {keys.events(room_id): ">" for room_id in room_ids}
+        reply = await self.redis.xreadgroup(
+            keys.WORKER_GROUP, consumer, streams, count=count, block=block_ms
+        )
+        rows = cast(list[tuple[str, Entries]], reply or [])
+        return {keys.room_id_from_events(key): entries for key, entries in rows}
