@@ -21,7 +21,7 @@ run: $(VENV)/.runtime
 	$(PY) scripts/run.py
 
 ## test: the whole suite against real Redis and MariaDB (see README for the defaults)
-test: $(VENV)/.dev
+test: lint
 	$(PY) -m pytest
 
 ## lint: ruff and mypy

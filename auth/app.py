@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from auth.db import DB_UNAVAILABLE, Database, DatabaseUnavailable
-from auth.models import User
+from auth.models import User, username_key
 from auth.passwords import Hasher
 from auth.schemas import Credentials, ErrorOut, TokenOut, UserOut
 from common import tokens
@@ -48,7 +48,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Name the field and the rule, never echo the input: it may hold a password.
         problems = []
         for error in exc.errors():
-            field = ".".join(str(part) for part in error["loc"] if part != "body") or "body"
+            if error["type"] == "json_invalid":
+                problems.append("body: not valid JSON")
+                continue
+            parts = [part for part in error["loc"] if isinstance(part, str) and part != "body"]
+            field = ".".join(parts) or "body"
             problems.append(f"{field}: {error['msg'].removeprefix('Value error, ')}")
         return JSONResponse({"detail": "; ".join(problems)}, status.HTTP_422_UNPROCESSABLE_CONTENT)
 
@@ -66,7 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Create a user. 409 if the name is taken (compared without regard to case)."""
         await db.ensure_schema()
         password_hash = await hasher.hash(body.password)
-        user = User(username=body.username, password_hash=password_hash,
+        user = User(username=body.username, username_key=username_key(body.username),
+                    password_hash=password_hash,
                     created_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0))
         try:
             async with db.sessions() as session, session.begin():
@@ -82,9 +87,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Exchange a name and password for a bearer token."""
         await db.ensure_schema()
         async with db.sessions() as session:
-            user = await session.scalar(select(User).where(User.username == body.username))
+            user = await session.scalar(
+                select(User).where(User.username_key == username_key(body.username))
+            )
         stored = user.password_hash if user is not None else None
-        if user is None or not await hasher.verify(body.password, stored):
+        # Verify before deciding, so an unknown name costs one bcrypt like a wrong password.
+        password_ok = await hasher.verify(body.password, stored)
+        if user is None or not password_ok:
             log.info("login refused for %r", body.username)
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password",
                                 headers={"WWW-Authenticate": "Bearer"})

@@ -33,9 +33,11 @@ def make_engine(settings: Settings) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        return create_async_engine(url)
+        return create_async_engine(url, hide_parameters=True)
     return create_async_engine(
         url,
+        # Statement parameters hold password hashes: keep them out of errors and logs.
+        hide_parameters=True,
         # Checks each pooled connection before use, so one the server closed for idleness
         # (wait_timeout) is replaced instead of failing a request.
         pool_pre_ping=True,

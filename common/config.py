@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 log = logging.getLogger(__name__)
 
 DEV_SECRET_KEY = "dev-only-secret-key-change-me-0123456789abcdef"
+MIN_SECRET_BYTES = 32
 DEV_DATABASE_URL = "sqlite+aiosqlite:///./data/game.db"
 DEV_REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -78,9 +79,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_needs_real_secret(self) -> Settings:
-        if self.environment == "production" and self.secret_key == DEV_SECRET_KEY:
+        if self.environment == "production" and not _strong_secret(self.secret_key):
             raise ValueError(
-                "ENVIRONMENT=production needs its own SECRET_KEY; the development key is public"
+                "ENVIRONMENT=production needs its own SECRET_KEY of at least "
+                f"{MIN_SECRET_BYTES} bytes; the development key and placeholders are public"
             )
         half_lease_ms = self.lease_ttl_ms // 2
         if self.ownership_tick_ms > half_lease_ms or self.stream_block_ms > half_lease_ms:
@@ -106,6 +108,11 @@ class Settings(BaseSettings):
     @property
     def redis_explicit(self) -> bool:
         return "redis_url" in self.model_fields_set
+
+
+def _strong_secret(key: str) -> bool:
+    # Both the development default and the .env.example placeholder say "change-me".
+    return len(key.encode()) >= MIN_SECRET_BYTES and "change-me" not in key.lower()
 
 
 @lru_cache(maxsize=1)

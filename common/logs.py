@@ -15,7 +15,7 @@ import time
 _SECRETS = re.compile(
     r"(?P<query>(?:access_)?token=)[^\s&\"']+"
     r"|(?P<bearer>[Bb]earer\s+)[^\s\"']+"
-    r"|eyJ[\w-]*\.[\w-]+\.[\w-]+"
+    r"|eyJ[\w-]*\.[\w-]*\.[\w-]*"
 )
 
 

