@@ -37,7 +37,7 @@ class Worker:
 
     async def run(self) -> None:
         """Run until stop() is called; every room is handed over before this returns."""
-        log.info("worker %s starting (lease %d ms, heartbeat timeout %.0f s, scan %.0f s)",
+        log.info("worker %s starting (lease %d ms, heartbeat timeout %.1f s, scan %.1f s)",
                  self.worker_id, self.settings.lease_ttl_ms, self.settings.heartbeat_timeout_s,
                  self.settings.heartbeat_scan_s)
         self._background = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,10 +9,8 @@ import pytest
 import redis
 
 from tests.conftest import TEST_DATABASE_URL
-from tests.system.harness import System
+from tests.system.harness import SYSTEM_REDIS_URL, System
 
-# Its own Redis database: the in-process worker tests flush theirs while this one runs.
-SYSTEM_REDIS_URL = os.environ.get("TEST_SYSTEM_REDIS_URL", "redis://127.0.0.1:6379/14")
 HEARTBEAT_TIMEOUT_S = 3
 
 

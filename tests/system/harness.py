@@ -24,11 +24,16 @@ from typing import Any
 
 import httpx
 import redis
+import redis.asyncio as aioredis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from common import keys
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+# Its own Redis database: the in-process worker tests flush theirs while this one runs.
+SYSTEM_REDIS_URL = os.environ.get("TEST_SYSTEM_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 def free_port() -> int:
@@ -110,6 +115,9 @@ class System:
             capture_output=True, text=True, timeout=60, check=False,
         )
         return result.stdout + result.stderr
+
+    def supervisord_log(self) -> str:
+        return (self.run_dir / "supervisord.log").read_text(errors="replace")
 
     def logs(self) -> str:
         parts = []
@@ -230,3 +238,42 @@ async def close_code_for(url: str, headers: dict[str, str] | None = None) -> tup
         with contextlib.suppress(ConnectionClosed):
             await asyncio.wait_for(ws.recv(), 5)
         return ws.close_code or 0, ws.close_reason or ""
+
+
+def position(message: dict[str, Any], player_id: int) -> tuple[float, float] | None:
+    """Where a `state` message puts the player, or None."""
+    if message["type"] != "state":
+        return None
+    for player in message["players"]:
+        if player["player_id"] == player_id:
+            return player["x"], player["y"]
+    return None
+
+
+async def edge_of(room_id: str, player_id: int) -> str:
+    """The edge a player's socket is on, as the room's owner recorded it."""
+    client = aioredis.Redis.from_url(SYSTEM_REDIS_URL, decode_responses=True)
+    roster = await client.hget(keys.roster(room_id), str(player_id))
+    await client.aclose()
+    assert roster is not None
+    return str(json.loads(roster)["edge"])
+
+
+async def clients_on_two_edges(system: System, room_id: str
+                               ) -> tuple[Client, Client, list[Client]]:
+    """Two clients in one room on different edges, and the extras it took to get there.
+
+    The kernel picks the edge for each connection on the shared socket, so this connects
+    until one lands on another edge than the first.
+    """
+    first_id, first_token = login(system)
+    first = await Client.join(system, room_id, first_id, first_token)
+    first_edge = await edge_of(room_id, first_id)
+    spare: list[Client] = []
+    for _ in range(30):
+        player_id, token = login(system)
+        client = await Client.join(system, room_id, player_id, token)
+        if await edge_of(room_id, player_id) != first_edge:
+            return first, client, spare
+        spare.append(client)
+    raise AssertionError("30 connections in a row landed on one edge")

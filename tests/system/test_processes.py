@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import json
+import time
 
 import redis.asyncio as aioredis
 
-from common import keys
-from tests.system.conftest import SYSTEM_REDIS_URL
-from tests.system.harness import Client, System, login
+from common import closecodes, keys
+from tests.system.harness import (
+    SYSTEM_REDIS_URL,
+    Client,
+    System,
+    clients_on_two_edges,
+    edge_of,
+    login,
+    position,
+)
 
 
 def test_supervisorctl_shows_auth_two_edges_and_two_workers_running(system: System) -> None:
@@ -23,42 +30,16 @@ def test_supervisorctl_shows_auth_two_edges_and_two_workers_running(system: Syst
     }
 
 
-async def _edge_of(redis: aioredis.Redis, room_id: str, player_id: int) -> str:
-    roster = await redis.hget(keys.roster(room_id), str(player_id))
-    assert roster is not None
-    return str(json.loads(roster)["edge"])
-
-
 async def test_a_player_on_one_edge_sees_a_player_on_another_edge(system: System) -> None:
-    redis = aioredis.Redis.from_url(SYSTEM_REDIS_URL, decode_responses=True)
-    room = "cross-edge"
-    first_id, first_token = login(system)
-    first = await Client.join(system, room, first_id, first_token)
-    first_edge = await _edge_of(redis, room, first_id)
-
-    # The kernel picks the edge for each connection; connect until one lands elsewhere.
-    other: Client | None = None
-    spare: list[Client] = []
-    for _ in range(30):
-        player_id, token = login(system)
-        client = await Client.join(system, room, player_id, token)
-        if await _edge_of(redis, room, player_id) != first_edge:
-            other = client
-            break
-        spare.append(client)
-    assert other is not None, "every connection landed on one edge"
+    first, other, spare = await clients_on_two_edges(system, "cross-edge")
 
     await other.send({"type": "move", "x": 11, "y": 22})
-    await first.wait_for(lambda m: m["type"] == "state" and any(
-        p["player_id"] == other.player_id and (p["x"], p["y"]) == (11, 22)
-        for p in m["players"]))
+    await first.wait_for(lambda m: position(m, other.player_id) == (11, 22))
     await first.send({"type": "move", "x": 5, "y": 5})
-    await other.wait_for(lambda m: m["type"] == "state" and any(
-        p["player_id"] == first_id and (p["x"], p["y"]) == (5, 5) for p in m["players"]))
+    await other.wait_for(lambda m: position(m, first.player_id) == (5, 5))
 
     for client in [first, other, *spare]:
         await client.close()
-    await redis.aclose()
 
 
 async def test_workers_share_the_rooms_and_each_room_has_one_lease(system: System) -> None:
@@ -78,3 +59,50 @@ async def test_workers_share_the_rooms_and_each_room_has_one_lease(system: Syste
     for client in clients:
         await client.close()
     await redis.aclose()
+
+
+async def test_a_worker_stopped_by_supervisorctl_exits_cleanly_and_its_rooms_move(
+    system: System
+) -> None:
+    redis = aioredis.Redis.from_url(SYSTEM_REDIS_URL, decode_responses=True)
+    player_id, token = login(system)
+    client = await Client.join(system, "stop-worker", player_id, token)
+    lease = await redis.get(keys.lease("stop-worker"))
+    assert lease is not None
+    name = lease.rsplit("-", 2)[0]  # worker-0 or worker-1
+    program = f"room_worker:room_{name}"
+
+    started = time.monotonic()
+    assert "stopped" in system.ctl("stop", program)
+    stop_s = time.monotonic() - started
+    new_lease = await redis.get(keys.lease("stop-worker"))
+    assert new_lease is not None and not new_lease.startswith(name)
+    await client.send({"type": "move", "x": 4, "y": 2})
+    await client.wait_for(lambda m: position(m, player_id) == (4, 2))
+    assert stop_s < 5
+    assert f"stopped: room_{name} (exit status 0)" in system.supervisord_log()
+
+    assert "started" in system.ctl("start", program)
+    system.wait_ready(30)
+    await client.close()
+    await redis.aclose()
+
+
+async def test_an_edge_stopped_by_supervisorctl_closes_its_sockets_and_they_leave(
+    system: System
+) -> None:
+    stay, go, spare = await clients_on_two_edges(system, "stop-edge")
+    edge_id = await edge_of("stop-edge", go.player_id)
+    program = "edge:" + edge_id.rsplit("-", 2)[0]
+
+    assert "stopped" in system.ctl("stop", program)
+    assert await go.wait_closed() == closecodes.SERVICE_RESTART
+    await stay.wait_for(lambda m: m == {"type": "leave", "player_id": go.player_id},
+                        timeout_s=3)
+    log = system.supervisord_log()
+    assert f"stopped: {program.split(':')[1]} (terminated by SIGTERM)" in log
+
+    assert "started" in system.ctl("start", program)
+    system.wait_ready(30)
+    for client in [stay, *spare]:
+        await client.close()

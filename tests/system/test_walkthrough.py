@@ -8,8 +8,8 @@ import json
 import redis.asyncio as aioredis
 
 from common import closecodes, keys
-from tests.system.conftest import HEARTBEAT_TIMEOUT_S, SYSTEM_REDIS_URL
-from tests.system.harness import Client, System, login
+from tests.system.conftest import HEARTBEAT_TIMEOUT_S
+from tests.system.harness import SYSTEM_REDIS_URL, Client, System, login, position
 
 
 async def test_two_players_in_one_room_see_each_others_moves(system: System) -> None:
@@ -18,20 +18,11 @@ async def test_two_players_in_one_room_see_each_others_moves(system: System) -> 
     b = await Client.join(system, "walk-moves", b_id, b_token)
 
     await a.send({"type": "move", "x": 40, "y": 12})
-    await b.wait_for(lambda m: _position(m, a_id) == (40, 12))
+    await b.wait_for(lambda m: position(m, a_id) == (40, 12))
     await b.send({"type": "move", "x": -3.5, "y": 7})
-    await a.wait_for(lambda m: _position(m, b_id) == (-3.5, 7))
+    await a.wait_for(lambda m: position(m, b_id) == (-3.5, 7))
     await a.close()
     await b.close()
-
-
-def _position(message: dict[str, object], player_id: int) -> tuple[float, float] | None:
-    if message["type"] != "state":
-        return None
-    for player in message["players"]:  # type: ignore[attr-defined]
-        if player["player_id"] == player_id:
-            return player["x"], player["y"]
-    return None
 
 
 async def test_the_joiner_gets_join_then_a_state_with_its_colour_at_the_origin(
@@ -93,13 +84,13 @@ async def test_two_rooms_stay_isolated(system: System) -> None:
     b = await Client.join(system, "walk-iso-2", b_id, b_token)
     await a.send({"type": "move", "x": 1, "y": 1})
     await b.send({"type": "move", "x": 2, "y": 2})
-    await a.wait_for(lambda m: _position(m, a_id) == (1, 1))
-    await b.wait_for(lambda m: _position(m, b_id) == (2, 2))
+    await a.wait_for(lambda m: position(m, a_id) == (1, 1))
+    await b.wait_for(lambda m: position(m, b_id) == (2, 2))
     await asyncio.sleep(0.3)
 
-    assert all(_position(m, b_id) is None for m in a.messages)
+    assert all(position(m, b_id) is None for m in a.messages)
     assert all(m.get("player_id") != b_id for m in a.messages)
-    assert all(_position(m, a_id) is None for m in b.messages)
+    assert all(position(m, a_id) is None for m in b.messages)
     await a.close()
     await b.close()
 
@@ -109,13 +100,13 @@ async def test_a_late_joiner_gets_the_full_state(system: System) -> None:
     clients = [await Client.join(system, "walk-late", pid, tok) for pid, tok in early]
     for n, client in enumerate(clients):
         await client.send({"type": "move", "x": n * 10, "y": n})
-    await clients[0].wait_for(lambda m: _position(m, early[2][0]) == (20, 2))
+    await clients[0].wait_for(lambda m: position(m, early[2][0]) == (20, 2))
 
     late_id, late_token = login(system)
     late = await Client.join(system, "walk-late", late_id, late_token)
     state = late.last_state()
     assert {p["player_id"] for p in state["players"]} == {pid for pid, _ in early} | {late_id}
-    assert [_position(state, pid) for pid, _ in early] == [(0, 0), (10, 1), (20, 2)]
+    assert [position(state, pid) for pid, _ in early] == [(0, 0), (10, 1), (20, 2)]
     for client in [*clients, late]:
         await client.close()
 
@@ -128,7 +119,7 @@ async def test_positions_in_redis_match_what_clients_were_told(system: System) -
             await client.send({"type": "move", "x": step + n, "y": step * 2})
     watcher = clients[0]
     await watcher.wait_for(lambda m: all(
-        _position(m, pid) == (14 + n, 28) for n, (pid, _) in enumerate(players)))
+        position(m, pid) == (14 + n, 28) for n, (pid, _) in enumerate(players)))
     await asyncio.sleep(0.3)
 
     redis = aioredis.Redis.from_url(SYSTEM_REDIS_URL, decode_responses=True)
@@ -153,7 +144,7 @@ async def test_an_invalid_frame_is_answered_and_the_socket_stays_open(
     await client.ws.send(b"\x00binary")
     await client.send({"type": "move", "x": 5, "y": 6})
 
-    await client.wait_for(lambda m: _position(m, player_id) == (5, 6))
+    await client.wait_for(lambda m: position(m, player_id) == (5, 6))
     errors = [m for m in client.messages if m["type"] == "error"]
     assert len(errors) == 5
     assert all(isinstance(e["reason"], str) and e["reason"] for e in errors)
@@ -167,6 +158,6 @@ async def test_the_same_player_on_a_second_socket_replaces_the_first(system: Sys
 
     assert await first.wait_closed() == closecodes.REPLACED
     await second.send({"type": "move", "x": 3, "y": 3})
-    state = await second.wait_for(lambda m: _position(m, player_id) == (3, 3))
+    state = await second.wait_for(lambda m: position(m, player_id) == (3, 3))
     assert [p["player_id"] for p in state["players"]].count(player_id) == 1
     await second.close()
