@@ -23,11 +23,15 @@ return id
 """
 
 # Announce a process as alive until now + ttl, on the Redis clock so hosts need not agree.
+# Returns {now_ms, 1 if Redis did not know it as alive (new, expired, or Redis lost data)}.
 _ANNOUNCE = """
 local t = redis.call('TIME')
 local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local until_ms = redis.call('ZSCORE', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[1], now_ms + tonumber(ARGV[2]), ARGV[1])
-return now_ms
+local revived = 0
+if not until_ms or tonumber(until_ms) < now_ms then revived = 1 end
+return {now_ms, revived}
 """
 
 Entries = list[tuple[str, dict[str, str]]]
@@ -59,10 +63,14 @@ class Bus:
         await self.redis.publish(keys.WORKERS_WAKE, room_id)
         return entry_id
 
-    async def announce(self, presence_key: str, member: str, ttl_ms: int) -> int:
-        """Mark an edge or worker alive for `ttl_ms`; returns Redis's time in ms."""
-        now_ms: int = await self._announce(keys=[presence_key], args=[member, ttl_ms])
-        return now_ms
+    async def announce(self, presence_key: str, member: str, ttl_ms: int) -> tuple[int, bool]:
+        """Mark an edge or worker alive for `ttl_ms`.
+
+        Returns Redis's time in ms, and whether Redis held it for dead or unknown until now:
+        then whatever it had recorded may be gone and must be told again.
+        """
+        now_ms, revived = await self._announce(keys=[presence_key], args=[member, ttl_ms])
+        return int(now_ms), bool(revived)
 
     async def live(self, presence_key: str, now_ms: int) -> set[str]:
         members = await self.redis.zrangebyscore(presence_key, now_ms, "+inf")

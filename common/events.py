@@ -33,8 +33,14 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class Join(Event):
+    """A socket joins. A rejoin re-announces a socket Redis may have lost (see the edge's
+    resync): it restores the player where the socket last put it, never over a newer one."""
+
     name: str
     color: str
+    x: float = 0
+    y: float = 0
+    rejoin: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +83,13 @@ def fields_join(player_id: int, conn: str, edge: str, name: str, color: str) -> 
             "name": name, "color": color}
 
 
+def fields_rejoin(player_id: int, conn: str, edge: str, name: str, color: str, x: float,
+                  y: float) -> dict[str, str]:
+    fields = fields_join(player_id, conn, edge, name, color)
+    fields.update(rejoin="1", x=repr(x), y=repr(y))
+    return fields
+
+
 def fields_move(player_id: int, conn: str, edge: str, x: float, y: float) -> dict[str, str]:
     return {F_TYPE: "move", F_PLAYER: str(player_id), F_CONN: conn, F_EDGE: edge,
             "x": repr(x), "y": repr(y)}
@@ -104,14 +117,16 @@ def decode(entry_id: str, fields: dict[str, str]) -> Event:
         player_id = int(fields[F_PLAYER])
         conn, edge = fields[F_CONN], fields[F_EDGE]
         if kind == "move":
-            x, y = float(fields["x"]), float(fields["y"])
-            if not (math.isfinite(x) and math.isfinite(y)):
-                raise BadEntry(f"entry {entry_id}: move to a non-finite position")
-            return Move(entry_id, player_id, conn, edge, as_number(x), as_number(y))
+            x, y = _position(entry_id, fields)
+            return Move(entry_id, player_id, conn, edge, x, y)
         if kind == "ping":
             return Ping(entry_id, player_id, conn, edge)
         if kind == "join":
-            return Join(entry_id, player_id, conn, edge, fields["name"], fields["color"])
+            if fields.get("rejoin") != "1":
+                return Join(entry_id, player_id, conn, edge, fields["name"], fields["color"])
+            x, y = _position(entry_id, fields)
+            return Join(entry_id, player_id, conn, edge, fields["name"], fields["color"], x, y,
+                        rejoin=True)
         if kind == "leave":
             return Leave(entry_id, player_id, conn, edge, fields["reason"])
         if kind == "kick":
@@ -124,6 +139,13 @@ def decode(entry_id: str, fields: dict[str, str]) -> Event:
             raise
         raise BadEntry(f"entry {entry_id}: {exc}") from None
     raise BadEntry(f"entry {entry_id}: unknown type {kind[:32]!r}")
+
+
+def _position(entry_id: str, fields: dict[str, str]) -> tuple[float, float]:
+    x, y = float(fields["x"]), float(fields["y"])
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise BadEntry(f"entry {entry_id}: non-finite position")
+    return as_number(x), as_number(y)
 
 
 def as_number(value: float) -> float:

@@ -37,13 +37,23 @@ def bearer_token(ws: WebSocket) -> str | None:
     return ws.query_params.get("token") or None
 
 
-async def announce(bus: Bus, edge_id: str, settings: Settings) -> None:
-    """Keep this edge in the live set; workers remove the players of an edge that stops."""
+async def announce(bus: Bus, edge_id: str, settings: Settings, registry: Registry) -> None:
+    """Keep this edge in the live set; workers remove the players of an edge that stops.
+
+    If Redis had this edge for dead (it could not announce for EDGE_TTL_MS) or does not know
+    it at all (Redis restarted empty), the rooms may have dropped its players: every socket
+    is joined again, keeping its colour and position, so the rooms show them once more.
+    """
     backoff = Backoff(settings.redis_retry_max_s)
     while True:
         delay = settings.edge_announce_ms / 1000
         try:
-            await bus.announce(keys.LIVE_EDGES, edge_id, settings.edge_ttl_ms)
+            _, revived = await bus.announce(keys.LIVE_EDGES, edge_id, settings.edge_ttl_ms)
+            if revived and len(registry):
+                log.warning("edge %s was unknown to Redis or taken for dead; joining its %d "
+                            "sockets again", edge_id, len(registry))
+                for session in registry.all():
+                    await session.rejoin()
             backoff.reset()
         except UNAVAILABLE as exc:
             delay = backoff.next_delay()
@@ -63,7 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         tasks = [asyncio.create_task(fanout.run(), name="fanout"),
-                 asyncio.create_task(announce(ctx.bus, edge_id, settings), name="announce")]
+                 asyncio.create_task(announce(ctx.bus, edge_id, settings, registry),
+                                     name="announce")]
         log.info("edge %s started", edge_id)
         yield
         for task in tasks:

@@ -12,6 +12,8 @@ class Socket(Protocol):
 
     def close_soon(self, code: int, reason: str, room_knows: bool = False) -> None: ...
 
+    async def rejoin(self) -> None: ...
+
 
 class Registry:
     def __init__(self) -> None:

@@ -53,6 +53,10 @@ class Session:
         # True when the room itself asked for the close: it has removed the player already.
         self._room_knows = False
         self._last_push = 0.0
+        # Socket-local facts, kept only to join again if Redis loses this socket's player.
+        self.color = random_color()
+        self.x: float = 0
+        self.y: float = 0
 
     # Called by the fan-out, synchronously: never waits on this client.
     def send(self, text: str) -> None:
@@ -82,7 +86,7 @@ class Session:
     async def run(self) -> None:
         """Join the room, relay frames until the socket ends, then leave the room."""
         fields = events.fields_join(self.player_id, self.conn, self.ctx.edge_id,
-                                    self.username, random_color())
+                                    self.username, self.color)
         self.ctx.registry.add(self.room_id, self)
         writer = asyncio.create_task(self._write(), name=f"writer-{self.conn}")
         leave_reason = "closed"
@@ -120,6 +124,7 @@ class Session:
                 await self._invalid(str(exc))
                 continue
             if isinstance(frame, Move):
+                self.x, self.y = frame.x, frame.y
                 fields = events.fields_move(self.player_id, self.conn, self.ctx.edge_id,
                                             frame.x, frame.y)
             else:
@@ -136,6 +141,16 @@ class Session:
     async def _push(self, fields: dict[str, str]) -> None:
         self._last_push = time.monotonic()
         await self.ctx.bus.push(self.room_id, fields)
+
+    async def rejoin(self) -> None:
+        """Join again with this socket's colour and last position (see edge.app.announce)."""
+        if self._close is not None:
+            return
+        fields = events.fields_rejoin(self.player_id, self.conn, self.ctx.edge_id,
+                                      self.username, self.color, self.x, self.y)
+        entry_id = await self.ctx.bus.push_join(self.room_id, fields)
+        log.info("room %s player %d conn %s joined again as entry %s", self.room_id,
+                 self.player_id, self.conn, entry_id)
 
     async def _push_leave(self, reason: str) -> None:
         fields = events.fields_leave(self.player_id, self.conn, self.ctx.edge_id, reason)

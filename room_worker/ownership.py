@@ -61,7 +61,7 @@ class Ownership:
 
     async def round(self) -> None:
         sent = time.monotonic()
-        now_ms = await self.bus.announce(
+        now_ms, _ = await self.bus.announce(
             keys.LIVE_WORKERS, self.worker_id, self.settings.lease_ttl_ms
         )
         if self.redis_ok_since == float("inf"):

@@ -103,6 +103,12 @@ def _join(out: Outcome, event: Join, current: Player | None) -> None:
     if current is not None and current.conn == event.conn:
         out.ignored += 1  # the same join seen twice changes nothing
         return
+    if current is not None and event.rejoin:
+        # The player opened a newer socket while this one was out of touch: it stays out.
+        out.ignored += 1
+        out.closes.append(Close(event.player_id, event.conn, event.edge, closecodes.REPLACED,
+                                "replaced by a newer connection"))
+        return
     if current is not None:
         # One player, two sockets: the newer wins and the older is told why it closes.
         out.closes.append(Close(
@@ -111,7 +117,7 @@ def _join(out: Outcome, event: Join, current: Player | None) -> None:
         ))
 
     out.players[event.player_id] = Player(
-        player_id=event.player_id, name=event.name, color=event.color, x=0, y=0,
+        player_id=event.player_id, name=event.name, color=event.color, x=event.x, y=event.y,
         edge=event.edge, conn=event.conn, seen_ms=event.at_ms,
     )
     out.touched.add(event.player_id)

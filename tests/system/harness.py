@@ -158,6 +158,8 @@ class Client:
         self.ws = ws
         self.player_id = player_id
         self.messages: list[dict[str, Any]] = []
+        # Wall-clock arrival time of each message, in the same order.
+        self.arrivals: list[float] = []
         self.close_code: int | None = None
         self.close_reason = ""
         self._arrived = asyncio.Event()
@@ -183,6 +185,7 @@ class Client:
         try:
             async for raw in self.ws:
                 self.messages.append(json.loads(raw))
+                self.arrivals.append(time.time())
                 self._arrived.set()
         except ConnectionClosed:
             pass
