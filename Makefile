@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint check clean
+.PHONY: run test lint check chaos clean
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -30,6 +30,10 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/mypy
 
 check: lint test
+
+## chaos: 60 s of players moving while workers and edges are killed and restarted at random
+chaos: $(VENV)/.dev
+	$(PY) scripts/chaos.py --seconds 60 --clients 30 --rooms 5
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -37,7 +37,7 @@ def bearer_token(ws: WebSocket) -> str | None:
     return ws.query_params.get("token") or None
 
 
-async def announce(bus: Bus, edge_id: str, settings: Settings, registry: Registry) -> None:
+async def announce(bus: Bus, edge_id: str, settings: Settings, fanout: Fanout) -> None:
     """Keep this edge in the live set; workers remove the players of an edge that stops.
 
     If Redis had this edge for dead (it could not announce for EDGE_TTL_MS) or does not know
@@ -45,8 +45,12 @@ async def announce(bus: Bus, edge_id: str, settings: Settings, registry: Registr
     is joined again, keeping its colour and position, so the rooms show them once more.
     """
     backoff = Backoff(settings.redis_retry_max_s)
+    registry = fanout.registry
     while True:
         delay = settings.edge_announce_ms / 1000
+        # Only an edge that hears its rooms claims to be alive: otherwise the rooms' answer
+        # to a rejoin would be lost, and its players are better removed than frozen.
+        await fanout.ready.wait()
         try:
             _, revived = await bus.announce(keys.LIVE_EDGES, edge_id, settings.edge_ttl_ms)
             if revived and len(registry):
@@ -73,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         tasks = [asyncio.create_task(fanout.run(), name="fanout"),
-                 asyncio.create_task(announce(ctx.bus, edge_id, settings, registry),
+                 asyncio.create_task(announce(ctx.bus, edge_id, settings, fanout),
                                      name="announce")]
         log.info("edge %s started", edge_id)
         yield

@@ -95,10 +95,11 @@ class Actor:
                             exc, delay)
                 await asyncio.sleep(delay)
             except ResponseError as exc:
-                if "NOGROUP" not in str(exc):
+                # NOGROUP before a read, UNBLOCKED during one: a stream was deleted under us
+                # (by hand, expired, or Redis restarted empty). Recreate what the next read
+                # needs; the entries of a deleted stream are gone with it.
+                if "NOGROUP" not in str(exc) and "UNBLOCKED" not in str(exc):
                     raise
-                # A stream was deleted under us (by hand, or expired): recreate what the
-                # next read needs; entries of a deleted stream are gone with it.
                 log.warning("a room stream or its consumer group vanished (%s); recreating",
                             exc)
                 await self._ensure_groups()

@@ -59,6 +59,7 @@ class PrivateRedis:
             [redis_server_binary(), "--bind", "127.0.0.1", "--port", str(self.port),
              "--save", "", "--appendonly", "no", "--dir", str(self.workdir),
              "--logfile", str(self.workdir / "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         _wait_port(self.port, up=True)
 
@@ -94,6 +95,7 @@ class PrivateMariaDB:
              f"--port={self.port}", "--bind-address=127.0.0.1",
              f"--socket={self.workdir / 'mysqld.sock'}", f"--pid-file={self.workdir / 'pid'}",
              "--skip-log-bin", f"--log-error={self.workdir / 'error.log'}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         _wait_port(self.port, up=True)
 

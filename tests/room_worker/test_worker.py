@@ -205,3 +205,34 @@ async def test_an_empty_room_is_retired_and_its_history_set_to_expire(
 async def _retired(client: aioredis.Redis, room_id: str) -> bool:
     active = await client.zscore(keys.ACTIVE_ROOMS, room_id)
     return active is None and not await client.exists(keys.lease(room_id))
+
+
+async def test_pending_entries_trimmed_away_are_dropped_and_the_room_carries_on(
+    workers: WorkerRunner, rooms: Rooms, edge: EdgeProbe, redis_client: aioredis.Redis
+) -> None:
+    stream = keys.events("cellar")
+    await rooms.join("cellar", 1, "c1")
+    await redis_client.xgroup_create(stream, keys.WORKER_GROUP, "0")
+    # A consumer that read the entries and died; then the stream was trimmed under them,
+    # so they stay pending with no body.
+    await redis_client.xreadgroup(keys.WORKER_GROUP, "ghost", {stream: ">"})
+    await redis_client.xtrim(stream, maxlen=0, approximate=False)
+    await redis_client.zadd(keys.ACTIVE_ROOMS, {"cellar": 1})
+
+    await workers.start("w1")
+    await rooms.join("cellar", 2, "c2")
+    await rooms.move("cellar", 2, "c2", 6, 6)
+    await rooms.drain("cellar")
+    assert await rooms.members("cellar") == {"2"}
+    assert (await rooms.position("cellar", 2))["x"] == "6"
+
+
+async def test_an_entry_with_an_empty_body_is_skipped(
+    workers: WorkerRunner, rooms: Rooms, edge: EdgeProbe, redis_client: aioredis.Redis
+) -> None:
+    await workers.start("w1")
+    await rooms.join("shed", 1, "c1")
+    await redis_client.xadd(keys.events("shed"), {"": ""})
+    await rooms.move("shed", 1, "c1", 4, 4)
+    await rooms.drain("shed")
+    assert (await rooms.position("shed", 1))["x"] == "4"

@@ -198,7 +198,10 @@ class Client:
     async def _ping_every(self, interval_s: float) -> None:
         while True:
             await asyncio.sleep(interval_s)
-            await self.send({"type": "ping"})
+            try:
+                await self.send({"type": "ping"})
+            except ConnectionClosed:
+                return
 
     async def send(self, message: dict[str, Any] | str) -> None:
         await self.ws.send(message if isinstance(message, str) else json.dumps(message))
@@ -220,6 +223,10 @@ class Client:
             self._arrived.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), remaining)
+
+    @property
+    def closed(self) -> bool:
+        return self._reader.done()
 
     def last_state(self) -> dict[str, Any]:
         return [m for m in self.messages if m["type"] == "state"][-1]
@@ -253,16 +260,16 @@ def position(message: dict[str, Any], player_id: int) -> tuple[float, float] | N
     return None
 
 
-async def edge_of(room_id: str, player_id: int) -> str:
+async def edge_of(room_id: str, player_id: int, redis_url: str = SYSTEM_REDIS_URL) -> str:
     """The edge a player's socket is on, as the room's owner recorded it."""
-    client = aioredis.Redis.from_url(SYSTEM_REDIS_URL, decode_responses=True)
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
     roster = await client.hget(keys.roster(room_id), str(player_id))
     await client.aclose()
     assert roster is not None
     return str(json.loads(roster)["edge"])
 
 
-async def clients_on_two_edges(system: System, room_id: str
+async def clients_on_two_edges(system: System, room_id: str, redis_url: str = SYSTEM_REDIS_URL
                                ) -> tuple[Client, Client, list[Client]]:
     """Two clients in one room on different edges, and the extras it took to get there.
 
@@ -271,12 +278,12 @@ async def clients_on_two_edges(system: System, room_id: str
     """
     first_id, first_token = login(system)
     first = await Client.join(system, room_id, first_id, first_token)
-    first_edge = await edge_of(room_id, first_id)
+    first_edge = await edge_of(room_id, first_id, redis_url)
     spare: list[Client] = []
     for _ in range(30):
         player_id, token = login(system)
         client = await Client.join(system, room_id, player_id, token)
-        if await edge_of(room_id, player_id) != first_edge:
+        if await edge_of(room_id, player_id, redis_url) != first_edge:
             return first, client, spare
         spare.append(client)
     raise AssertionError("30 connections in a row landed on one edge")
