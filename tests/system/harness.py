@@ -206,11 +206,13 @@ class Client:
     async def send(self, message: dict[str, Any] | str) -> None:
         await self.ws.send(message if isinstance(message, str) else json.dumps(message))
 
-    async def wait_for(self, predicate: Any, timeout_s: float = 5.0) -> dict[str, Any]:
-        """The first message so far, or to come, that satisfies `predicate`."""
+    async def wait_for(self, predicate: Any, timeout_s: float = 5.0,
+                       start: int = 0) -> dict[str, Any]:
+        """The first message from index `start` on, received or to come, that satisfies
+        `predicate`."""
         deadline = time.monotonic() + timeout_s
         while True:
-            for message in self.messages:
+            for message in self.messages[start:]:
                 if predicate(message):
                     return message
             if self._reader.done():
