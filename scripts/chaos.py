@@ -133,7 +133,7 @@ async def check(redis_url: str, players: list[Player], report: Report) -> None:
 
         stored = {}
         for member in members:
-            position = await redis.hgetall(keys.player(room_id, member))
+            position = await redis.hgetall(keys.player(room_id, str(member)))
             stored[int(member)] = (float(position.get("x", "nan")),
                                    float(position.get("y", "nan")))
         for player in here:
