@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 
 
@@ -23,3 +24,18 @@ class Backoff:
 
     def reset(self) -> None:
         self.attempt = 0
+
+
+async def wait_event(event: asyncio.Event, timeout_s: float) -> bool:
+    """Wait until `event` is set or `timeout_s` passes; True if it was set.
+
+    Written with asyncio.timeout because asyncio.wait_for on Python 3.11 can swallow a
+    cancellation that arrives just as the wait ends, leaving a loop running after its task
+    was cancelled.
+    """
+    try:
+        async with asyncio.timeout(timeout_s):
+            await event.wait()
+    except TimeoutError:
+        return False
+    return True

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     edge_announce_ms: int = Field(default=1000, ge=100)
 
     stream_maxlen: int = Field(default=10_000, ge=100)
+    # A room's owner writes a checkpoint into its stream after this many applied entries,
+    # so the replay tool can start after the stream was trimmed (well under STREAM_MAXLEN).
+    checkpoint_every: int = Field(default=500, ge=1)
     stream_read_count: int = Field(default=256, ge=1)
     stream_block_ms: int = Field(default=1000, ge=10)
     room_retention_s: int = Field(default=86_400, ge=60)

@@ -8,7 +8,6 @@ socket, so a client that reads slowly is closed instead of holding up its room.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import time
@@ -183,8 +182,7 @@ class Session:
     async def _finish_writer(self, writer: asyncio.Task[None]) -> None:
         if self._close is not None:
             # Give the writer a moment to flush and send the close frame.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(writer), timeout=2.0)
+            await asyncio.wait({writer}, timeout=2.0)
         writer.cancel()
         await asyncio.gather(writer, return_exceptions=True)
 

@@ -19,15 +19,16 @@ import redis.asyncio as redis
 from redis.exceptions import ResponseError
 
 from common import envelope, keys
-from common.backoff import Backoff
+from common.backoff import Backoff, wait_event
 from common.bus import Bus, Entries
 from common.config import Settings
 from common.events import BadEntry, Event, decode, entry_key
 from common.protocol import encode
 from common.redis_client import UNAVAILABLE
+from room_worker import checkpoint
 from room_worker.leases import Leases
 from room_worker.rules import Outcome, Player, apply_batch
-from room_worker.store import RoomStore
+from room_worker.store import Batch, RoomStore
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ class OwnedRoom:
     # Monotonic time until which the lease surely holds: renewal send time plus the TTL.
     lease_until: float
     empty_since: float | None = None
+    # Entries applied since the last checkpoint was written.
+    since_checkpoint: int = 0
     # Kicks already asked for, as (socket, close code, last seen ms), so none is asked twice.
     kicks_requested: set[tuple[str, int, int]] = field(default_factory=set)
 
@@ -59,7 +62,7 @@ class Actor:
         self.redis = client
         self.reader_bus = Bus(reader, settings.stream_maxlen)
         self.leases = Leases(client, worker_id, settings.lease_ttl_ms)
-        self.store = RoomStore(client)
+        self.store = RoomStore(client, settings.stream_maxlen)
         self.rooms: dict[str, OwnedRoom] = {}
         self.orders: deque[tuple[Order, str]] = deque()
         self.orders_ready = asyncio.Event()
@@ -127,8 +130,7 @@ class Actor:
         readable = [r.room_id for r in self.rooms.values() if r.lease_until > deadline]
         if not readable:
             self.orders_ready.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.orders_ready.wait(), timeout=block_s)
+            await wait_event(self.orders_ready, block_s)
             return
 
         if self._reader_id is None:
@@ -217,8 +219,8 @@ class Actor:
         applied_key = entry_key(room.applied_id)
         for entry_id, fields in entries:
             acked.append(entry_id)
-            if entry_key(entry_id) <= applied_key:
-                continue  # its effect is already written: acknowledge only
+            if entry_key(entry_id) <= applied_key or checkpoint.is_checkpoint(fields):
+                continue  # already applied, or not an event: acknowledge only
             try:
                 events.append(decode(entry_id, fields or {}))
             except BadEntry as exc:
@@ -226,11 +228,11 @@ class Actor:
 
         last_id = max([room.applied_id, *acked], key=entry_key)
         outcome = apply_batch(room.players, events)
-        publishes = self._publishes(room.room_id, outcome)
-        ok = await self.store.commit(
-            room.room_id, room.token, acked, last_id, outcome.players, outcome.touched,
-            outcome.joined, publishes,
-        )
+        since_checkpoint = room.since_checkpoint + len(events)
+        due = since_checkpoint >= self.settings.checkpoint_every
+        batch = Batch(acked, last_id, outcome, self._publishes(room.room_id, outcome),
+                      checkpoint.encode(last_id, outcome.players) if due else None)
+        ok = await self.store.commit(room.room_id, room.token, batch)
         if not ok:
             self.rooms.pop(room.room_id, None)
             log.warning("room %s: commit refused, token %s no longer holds the lease; "
@@ -240,6 +242,7 @@ class Actor:
 
         room.players = outcome.players
         room.applied_id = last_id
+        room.since_checkpoint = 0 if due else since_checkpoint
         room.empty_since = None if room.players else (room.empty_since or time.monotonic())
         self.applied_count += len(events)
         log.debug("room %s: applied %d entries up to %s in %.2f ms", room.room_id,

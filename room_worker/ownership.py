@@ -8,14 +8,13 @@ OWNERSHIP_TICK_MS and at once when an edge or a stopping worker publishes a wake
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 
 import redis.asyncio as redis
 
 from common import keys
-from common.backoff import Backoff
+from common.backoff import Backoff, wait_event
 from common.bus import Bus
 from common.config import Settings
 from common.redis_client import UNAVAILABLE
@@ -41,11 +40,13 @@ class Ownership:
         # newcomer has stayed up for a whole lease, so a flapping worker moves no rooms.
         self._first_seen: dict[str, float] = {}
         self.redis_ok_since = time.monotonic()
+        # Set by a stopping worker: no further round may announce it alive.
+        self.closing = False
 
     async def run(self) -> None:
         backoff = Backoff(self.settings.redis_retry_max_s)
         tick_s = self.settings.ownership_tick_ms / 1000
-        while not self.actor.stopping:
+        while not (self.closing or self.actor.stopping):
             try:
                 await self.round()
                 backoff.reset()
@@ -56,11 +57,12 @@ class Ownership:
                 log.warning("redis unavailable in the ownership round (%s); retrying in %.1f s",
                             exc, delay)
             self.wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=delay)
+            await wait_event(self.wake, delay)
 
     async def round(self) -> None:
         sent = time.monotonic()
+        if self.closing:
+            return
         now_ms, _ = await self.bus.announce(
             keys.LIVE_WORKERS, self.worker_id, self.settings.lease_ttl_ms
         )
@@ -118,7 +120,7 @@ class Ownership:
     async def listen_for_wakes(self) -> None:
         """Run a round as soon as an edge pushes a join or a worker hands rooms over."""
         backoff = Backoff(self.settings.redis_retry_max_s)
-        while not self.actor.stopping:
+        while not (self.closing or self.actor.stopping):
             try:
                 async with self.redis.pubsub() as pubsub:
                     await pubsub.subscribe(keys.WORKERS_WAKE)

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import redis.asyncio as redis
 
 from common import keys
 from common.events import as_number
-from room_worker.rules import Player
+from room_worker.rules import Outcome, Player
 
 # KEYS: lease, events, applied, members, roster, then one player hash per operation.
-# ARGV: token, group, last id, n acks, ids..., n ops, ops..., n publishes, (channel, data)...
+# ARGV: token, group, last id, n acks, ids..., n ops, ops..., n publishes, (channel, data)...,
+# stream maxlen, n checkpoint fields, (field, value)...
 # Operations: U player x y color roster-json | P x y | D player
 _COMMIT = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -51,13 +53,32 @@ n = tonumber(ARGV[i])
 for k = 1, n do
   redis.call('PUBLISH', ARGV[i + 2 * k - 1], ARGV[i + 2 * k])
 end
+i = i + 2 * n + 1
+local maxlen = ARGV[i]
+n = tonumber(ARGV[i + 1])
+if n > 0 then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', unpack(ARGV, i + 2, i + 1 + 2 * n))
+end
 return 1
 """
 
 
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """What one commit writes: the effects of applying `acked` up to `last_id`."""
+
+    acked: Sequence[str]
+    last_id: str
+    outcome: Outcome
+    publishes: dict[str, str]
+    # Stream fields of a checkpoint to append, or None.
+    checkpoint: dict[str, str] | None = None
+
+
 class RoomStore:
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, stream_maxlen: int) -> None:
         self.redis = client
+        self.stream_maxlen = stream_maxlen
         self._commit = client.register_script(_COMMIT)
 
     async def load(self, room_id: str, now_ms: int) -> tuple[dict[int, Player], str]:
@@ -93,35 +114,32 @@ class RoomStore:
             )
         return players, applied or "0-0"
 
-    async def commit(
-        self,
-        room_id: str,
-        token: str,
-        acked: Sequence[str],
-        last_id: str,
-        players: dict[int, Player],
-        touched: set[int],
-        joined: set[int],
-        publishes: dict[str, str],
-    ) -> bool:
+    async def commit(self, room_id: str, token: str, batch: Batch) -> bool:
         """Write one batch's effects; False if the lease is no longer this token's."""
         script_keys = [keys.lease(room_id), keys.events(room_id), keys.applied(room_id),
                        keys.members(room_id), keys.roster(room_id)]
         ops: list[str | float] = []
-        for player_id in sorted(touched):
+        players = batch.outcome.players
+        for player_id in sorted(batch.outcome.touched):
             script_keys.append(keys.player(room_id, str(player_id)))
             player = players.get(player_id)
             if player is None:
                 ops += ["D", player_id]
-            elif player_id in joined:
+            elif player_id in batch.outcome.joined:
                 ops += ["U", player_id, player.x, player.y, player.color, _roster(player)]
             else:
                 ops += ["P", player.x, player.y]
 
-        args: list[str | int | float] = [token, keys.WORKER_GROUP, last_id, len(acked), *acked]
-        args += [len(touched), *ops, len(publishes)]
-        for channel, data in publishes.items():
+        args: list[str | int | float] = [
+            token, keys.WORKER_GROUP, batch.last_id, len(batch.acked), *batch.acked,
+            len(batch.outcome.touched), *ops, len(batch.publishes),
+        ]
+        for channel, data in batch.publishes.items():
             args += [channel, data]
+        checkpoint = batch.checkpoint or {}
+        args += [self.stream_maxlen, len(checkpoint)]
+        for name, value in checkpoint.items():
+            args += [name, value]
         return bool(await self._commit(keys=script_keys, args=args))
 
 

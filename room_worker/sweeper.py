@@ -27,12 +27,13 @@ class Sweeper:
     def __init__(self, settings: Settings, actor: Actor) -> None:
         self.settings = settings
         self.actor = actor
+        self.closing = False
         self.bus = Bus(actor.redis, settings.stream_maxlen)
 
     async def run_silence_sweeps(self) -> None:
         """Every HEARTBEAT_SCAN_S: kick silent players and retire rooms left empty."""
         backoff = Backoff(self.settings.redis_retry_max_s)
-        while not self.actor.stopping:
+        while not (self.closing or self.actor.stopping):
             delay = self.settings.heartbeat_scan_s
             try:
                 await self.sweep_silent()

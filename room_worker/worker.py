@@ -60,6 +60,7 @@ class Worker:
         log.info("worker %s stopping: handing over %d rooms", self.worker_id,
                  len(self.actor.rooms))
         # No round may run from here on, or it could announce this worker alive again.
+        self.ownership.closing = self.sweeper.closing = True
         await self._cancel_background()
         try:
             await self.ownership.leave()
@@ -82,7 +83,10 @@ class Worker:
     async def _cancel_background(self) -> None:
         for task in self._background:
             task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        # A library may swallow a cancellation that lands mid-call; the loops also watch
+        # their `closing` flags, so they end at their next turn either way.
+        if self._background:
+            await asyncio.wait(self._background, timeout=self.settings.graceful_shutdown_s)
         self._background = []
 
 

@@ -9,7 +9,8 @@ import redis.asyncio as aioredis
 
 from common import closecodes, keys
 from room_worker.leases import Leases
-from room_worker.store import RoomStore
+from room_worker.rules import Outcome
+from room_worker.store import Batch, RoomStore
 from tests.room_worker.conftest import EdgeProbe, Rooms, WorkerRunner, wait_until
 
 
@@ -128,9 +129,10 @@ async def test_a_commit_with_a_stale_fencing_token_is_refused(
     newer = await Leases(redis_client, "new", ttl_ms=5000).acquire("vault")
     assert newer is not None and newer != token
 
-    store = RoomStore(redis_client)
+    store = RoomStore(redis_client, stream_maxlen=1000)
     entry_id = await rooms.join("vault", 1, "c1")
-    ok = await store.commit("vault", token, [entry_id], entry_id, {}, {1}, set(), {})
+    batch = Batch([entry_id], entry_id, Outcome(players={}, touched={1}), publishes={})
+    ok = await store.commit("vault", token, batch)
     assert ok is False
     assert await redis_client.get(keys.applied("vault")) is None
 
