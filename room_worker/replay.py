@@ -172,7 +172,7 @@ async def _replay(client: redis.Redis, args: argparse.Namespace, out: TextIO,
             print(f"DIFFERENT {problem}", file=out)
         verdict = "differs from" if problems else "matches"
         print(f"check: the replay of {replay.applied} events up to {to_id} {verdict} Redis "
-              f"({len(live)} players stored)", file=out)
+              f"({_players(len(live))} stored)", file=out)
         return 1 if problems else 0
     return 0
 
@@ -183,10 +183,14 @@ def _print_state(args: argparse.Namespace, replay: Replay, last: str, out: TextI
         row: dict[str, Any] = {"room_id": args.room_id, "as_of": last, "players": players}
         print(json.dumps(row, ensure_ascii=False), file=out)
         return
-    print(f"room {args.room_id} as of {last}: {len(players)} players", file=out)
+    print(f"room {args.room_id} as of {last}: {_players(len(players))}", file=out)
     for p in players:
         print(f"  player {p['player_id']} ({p['username']}) at ({p['x']:g}, {p['y']:g}) "
               f"colour {p['color']}", file=out)
+
+
+def _players(count: int) -> str:
+    return f"{count} player" if count == 1 else f"{count} players"
 
 
 def parser() -> argparse.ArgumentParser:
