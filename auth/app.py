@@ -6,19 +6,23 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import FastAPI, HTTPException, Request, status
+from fastapi import FastAPI, HTTPException, Path, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from auth.db import DB_UNAVAILABLE, Database, DatabaseUnavailable
+from auth.guard import BodyGuard
 from auth.models import User, username_key
 from auth.passwords import Hasher
 from auth.schemas import Credentials, ErrorOut, TokenOut, UserOut
+from auth.throttle import LoginThrottle
 from common import tokens
 from common.config import Settings, get_settings
+from common.redis_client import connect
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +33,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     db = Database(settings)
     hasher = Hasher(settings.bcrypt_rounds)
+    redis = connect(settings)
+    throttle = LoginThrottle(redis, settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -39,8 +45,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                       "returns", exc)
         yield
         await db.dispose()
+        await redis.aclose()
 
     app = FastAPI(title="room auth", lifespan=lifespan)
+    app.add_middleware(BodyGuard)
     app.state.db = db
 
     @app.exception_handler(RequestValidationError)
@@ -82,24 +90,49 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return UserOut(id=user.id, username=user.username,
                        created_at=user.created_at.replace(tzinfo=UTC))
 
-    @app.post("/login", responses={401: {"model": ErrorOut}, 503: {"model": ErrorOut}})
-    async def login(body: Credentials) -> TokenOut:
-        """Exchange a name and password for a bearer token."""
+    @app.post("/login", responses={401: {"model": ErrorOut}, 429: {"model": ErrorOut},
+                                   503: {"model": ErrorOut}})
+    async def login(body: Credentials, request: Request) -> TokenOut:
+        """Exchange a name and password for a bearer token.
+
+        Too many failures for the account or the address answer 429 with Retry-After.
+        """
+        account = username_key(body.username)
+        address = request.client.host if request.client else "unknown"
+        wait_s = await throttle.retry_after(account, address)
+        if wait_s:
+            log.warning("login throttled for %r from %s for %d s", body.username, address,
+                        wait_s)
+            raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
+                                f"too many failed logins; try again in {wait_s} s",
+                                headers={"Retry-After": str(wait_s)})
+
         await db.ensure_schema()
         async with db.sessions() as session:
-            user = await session.scalar(
-                select(User).where(User.username_key == username_key(body.username))
-            )
+            user = await session.scalar(select(User).where(User.username_key == account))
         stored = user.password_hash if user is not None else None
         # Verify before deciding, so an unknown name costs one bcrypt like a wrong password.
         password_ok = await hasher.verify(body.password, stored)
         if user is None or not password_ok:
-            log.info("login refused for %r", body.username)
+            await throttle.failed(account, address)
+            log.info("login refused for %r from %s", body.username, address)
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password",
                                 headers={"WWW-Authenticate": "Bearer"})
+        await throttle.succeeded(account)
         token = tokens.issue(settings, user.id, user.username)
         log.info("login for user %d", user.id)
         return TokenOut(access_token=token, expires_in=settings.access_token_expire_minutes * 60)
+
+    @app.get("/users/{user_id}", responses={404: {"model": ErrorOut}, 503: {"model": ErrorOut}})
+    async def user(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> UserOut:
+        """Whether a user exists: edges ask before letting a token's holder in."""
+        await db.ensure_schema()
+        async with db.sessions() as session:
+            found = await session.get(User, user_id)
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such user")
+        return UserOut(id=found.id, username=found.username,
+                       created_at=found.created_at.replace(tzinfo=UTC))
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

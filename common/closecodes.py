@@ -5,7 +5,7 @@
 
 NORMAL = 1000
 GOING_AWAY = 1001  # the edge is shutting down: reconnect, another edge will take you
-POLICY_VIOLATION = 1008  # missing, bad or expired token; malformed room id
+POLICY_VIOLATION = 1008  # missing, bad or expired token (also when it expires later); bad room id
 MESSAGE_TOO_BIG = 1009
 INTERNAL_ERROR = 1011
 SERVICE_RESTART = 1012  # sent by uvicorn itself when it stops before the app could
@@ -16,3 +16,5 @@ REPLACED = 4001  # the same player opened a newer socket; the newer one wins
 TOO_SLOW = 4002  # the client did not read fast enough and its send queue overflowed
 NOT_IN_ROOM = 4003  # the room no longer lists this socket's player (removed elsewhere)
 EDGE_LOST = 4004  # this socket's edge was declared dead; sent if the edge is in fact alive
+ROOM_FULL = 4005  # the room already holds ROOM_MAX_PLAYERS players
+TOO_MANY_FRAMES = 4008  # kept sending far more than FRAME_RATE_PER_S frames a second

@@ -45,6 +45,15 @@ class Settings(BaseSettings):
     access_token_expire_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
 
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
+    # Failed logins allowed per account and per client address within LOGIN_WINDOW_S.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+    login_window_s: int = Field(default=300, ge=1)
+
+    # Where edges ask whether a token's user still exists (default: AUTH_HOST:AUTH_PORT),
+    # and how long they remember the answer.
+    auth_url: str = ""
+    user_check_ttl_s: float = Field(default=60.0, ge=0)
 
     auth_host: str = "127.0.0.1"
     auth_port: int = Field(default=8001, ge=1, le=65535)
@@ -72,6 +81,11 @@ class Settings(BaseSettings):
     room_retention_s: int = Field(default=86_400, ge=60)
 
     send_queue_max: int = Field(default=256, ge=1)
+    # Frames a client may send per second on average, and in one burst.
+    frame_rate_per_s: float = Field(default=30.0, gt=0)
+    frame_burst: int = Field(default=60, ge=1)
+    # Players a room holds; a join beyond it is refused with close code 4005.
+    room_max_players: int = Field(default=256, ge=1)
     graceful_shutdown_s: int = Field(default=10, ge=1)
     redis_retry_max_s: float = Field(default=5.0, gt=0)
     db_connect_timeout_s: float = Field(default=5.0, gt=0)
@@ -103,6 +117,10 @@ class Settings(BaseSettings):
     def missing(self) -> list[str]:
         """Names of the contract's settings that were not given and use a fallback."""
         return [name for name in WARN_WHEN_MISSING if name not in self.model_fields_set]
+
+    @property
+    def auth_base_url(self) -> str:
+        return self.auth_url or f"http://{self.auth_host}:{self.auth_port}"
 
     @property
     def database_explicit(self) -> bool:

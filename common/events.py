@@ -41,6 +41,9 @@ class Join(Event):
     x: float = 0
     y: float = 0
     rejoin: bool = False
+    # The room's player cap when the edge pushed the join (0: none), so that replaying
+    # old history applies the cap that held then.
+    cap: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,14 +81,15 @@ def entry_key(entry_id: str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
-def fields_join(player_id: int, conn: str, edge: str, name: str, color: str) -> dict[str, str]:
+def fields_join(player_id: int, conn: str, edge: str, name: str, color: str,
+                cap: int = 0) -> dict[str, str]:
     return {F_TYPE: "join", F_PLAYER: str(player_id), F_CONN: conn, F_EDGE: edge,
-            "name": name, "color": color}
+            "name": name, "color": color, "cap": str(cap)}
 
 
 def fields_rejoin(player_id: int, conn: str, edge: str, name: str, color: str, x: float,
-                  y: float) -> dict[str, str]:
-    fields = fields_join(player_id, conn, edge, name, color)
+                  y: float, cap: int = 0) -> dict[str, str]:
+    fields = fields_join(player_id, conn, edge, name, color, cap)
     fields.update(rejoin="1", x=repr(x), y=repr(y))
     return fields
 
@@ -122,11 +126,13 @@ def decode(entry_id: str, fields: dict[str, str]) -> Event:
         if kind == "ping":
             return Ping(entry_id, player_id, conn, edge)
         if kind == "join":
+            cap = int(fields.get("cap", "0"))
             if fields.get("rejoin") != "1":
-                return Join(entry_id, player_id, conn, edge, fields["name"], fields["color"])
+                return Join(entry_id, player_id, conn, edge, fields["name"], fields["color"],
+                            cap=cap)
             x, y = _position(entry_id, fields)
             return Join(entry_id, player_id, conn, edge, fields["name"], fields["color"], x, y,
-                        rejoin=True)
+                        rejoin=True, cap=cap)
         if kind == "leave":
             return Leave(entry_id, player_id, conn, edge, fields["reason"])
         if kind == "kick":

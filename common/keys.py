@@ -57,6 +57,11 @@ def applied(room_id: str) -> str:
     return f"room:{{{room_id}}}:applied"
 
 
+def login_failures(account: str, address: str) -> tuple[str, str]:
+    """Counters of failed logins for an account (its comparison key) and a client address."""
+    return f"auth:failures:account:{account}", f"auth:failures:address:{address}"
+
+
 def edge_channel(edge_id: str) -> str:
     """Pub/Sub channel an edge subscribes to for everything workers send its sockets."""
     return f"edge:{edge_id}"

@@ -20,6 +20,7 @@ from common.tokens import TokenError, verify
 from edge.fanout import Fanout
 from edge.registry import Registry
 from edge.session import EdgeContext, Session
+from edge.users import UserCheck
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     registry = Registry()
     ctx = EdgeContext(settings, edge_id, Bus(redis, settings.stream_maxlen), registry)
     fanout = Fanout(redis, edge_id, registry, settings.redis_retry_max_s)
+    users = UserCheck(settings.auth_base_url, settings.user_check_ttl_s)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -87,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with suppress(*UNAVAILABLE):
             await redis.zrem(keys.LIVE_EDGES, edge_id)
         await redis.aclose()
+        await users.close()
         log.info("edge %s stopped", edge_id)
 
     app = FastAPI(title="room edge", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -106,6 +109,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except TokenError as exc:
             await ws.close(closecodes.POLICY_VIOLATION, str(exc))
             return
+        if not await users.exists(claims.user_id):
+            await ws.close(closecodes.POLICY_VIOLATION, "user no longer exists")
+            return
         if not keys.is_valid_room_id(room_id):
             await ws.close(closecodes.POLICY_VIOLATION,
                            "invalid room id: use 1-64 letters, digits, '_' or '-'")
@@ -114,7 +120,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await ws.close(closecodes.TRY_AGAIN_LATER, "try again later")
             return
 
-        session = Session(ws, ctx, room_id, claims.user_id, claims.username)
+        session = Session(ws, ctx, room_id, claims.user_id, claims.username,
+                          claims.expires_at)
         await session.run()
 
     return app

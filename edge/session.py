@@ -22,6 +22,7 @@ from common.config import Settings
 from common.protocol import PONG_TEXT, Move, ProtocolError, error_text, parse_frame
 from common.redis_client import UNAVAILABLE
 from edge.registry import Registry
+from edge.throttle import FrameThrottle, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class EdgeContext:
 
 class Session:
     def __init__(self, ws: WebSocket, ctx: EdgeContext, room_id: str, player_id: int,
-                 username: str) -> None:
+                 username: str, expires_at: float) -> None:
         self.ws = ws
         self.ctx = ctx
         self.room_id = room_id
@@ -56,6 +57,11 @@ class Session:
         self.color = random_color()
         self.x: float = 0
         self.y: float = 0
+        settings = ctx.settings
+        self._throttle = FrameThrottle(settings.frame_rate_per_s, settings.frame_burst,
+                                       time.monotonic())
+        self._last_throttle_notice = 0.0
+        self.expires_at = expires_at
 
     # Called by the fan-out, synchronously: never waits on this client.
     def send(self, text: str) -> None:
@@ -85,9 +91,15 @@ class Session:
     async def run(self) -> None:
         """Join the room, relay frames until the socket ends, then leave the room."""
         fields = events.fields_join(self.player_id, self.conn, self.ctx.edge_id,
-                                    self.username, self.color)
+                                    self.username, self.color,
+                                    self.ctx.settings.room_max_players)
         self.ctx.registry.add(self.room_id, self)
         writer = asyncio.create_task(self._write(), name=f"writer-{self.conn}")
+        # A socket lives no longer than its token: then it closes, and the client must log
+        # in again (see README, "Tokens").
+        expiry = asyncio.get_running_loop().call_later(
+            max(0.0, self.expires_at - time.time()), self.close_soon,
+            closecodes.POLICY_VIOLATION, "token expired")
         leave_reason = "closed"
         try:
             entry_id = await self.ctx.bus.push_join(self.room_id, fields)
@@ -102,6 +114,7 @@ class Session:
             self.close_soon(closecodes.TRY_AGAIN_LATER, "try again later")
             leave_reason = "redis unavailable"
         finally:
+            expiry.cancel()
             self.ctx.registry.remove(self.room_id, self)
             await self._finish_writer(writer)
         if not self._room_knows:
@@ -113,6 +126,8 @@ class Session:
             message = await self.ws.receive()
             if message["type"] == "websocket.disconnect":
                 return f"client closed ({message.get('code', 1005)})"
+            if not self._admit():
+                continue
             text = message.get("text")
             if text is None:
                 await self._invalid("binary frames are not supported; send JSON text frames")
@@ -132,6 +147,23 @@ class Session:
             await self._push(fields)
         return "closed by server"
 
+    def _admit(self) -> bool:
+        """Apply the frame rate limit; False if this frame is dropped."""
+        now = time.monotonic()
+        verdict = self._throttle.check(now)
+        if verdict is Verdict.ACCEPT:
+            return True
+        if verdict is Verdict.DISCONNECT:
+            log.warning("room %s player %d conn %s: flooding past %.0f frames/s; closing "
+                        "with %d", self.room_id, self.player_id, self.conn,
+                        self._throttle.rate_per_s, closecodes.TOO_MANY_FRAMES)
+            self.close_soon(closecodes.TOO_MANY_FRAMES, "too many frames")
+        elif now - self._last_throttle_notice >= 1.0:
+            self._last_throttle_notice = now
+            self.send(error_text(f"rate limit: at most {self._throttle.rate_per_s:g} frames "
+                                 "a second; frames over it are dropped"))
+        return False
+
     async def _invalid(self, reason: str) -> None:
         self.send(error_text(reason))
         if time.monotonic() - self._last_push >= INVALID_FRAME_HEARTBEAT_S:
@@ -146,7 +178,8 @@ class Session:
         if self._close is not None:
             return
         fields = events.fields_rejoin(self.player_id, self.conn, self.ctx.edge_id,
-                                      self.username, self.color, self.x, self.y)
+                                      self.username, self.color, self.x, self.y,
+                                      self.ctx.settings.room_max_players)
         entry_id = await self.ctx.bus.push_join(self.room_id, fields)
         log.info("room %s player %d conn %s joined again as entry %s", self.room_id,
                  self.player_id, self.conn, entry_id)

@@ -47,6 +47,9 @@ class Ownership:
         backoff = Backoff(self.settings.redis_retry_max_s)
         tick_s = self.settings.ownership_tick_ms / 1000
         while not (self.closing or self.actor.stopping):
+            # Cleared before the round, so a wake-up that arrives during it starts the next
+            # round at once instead of being lost.
+            self.wake.clear()
             try:
                 await self.round()
                 backoff.reset()
@@ -56,7 +59,6 @@ class Ownership:
                 delay = backoff.next_delay()
                 log.warning("redis unavailable in the ownership round (%s); retrying in %.1f s",
                             exc, delay)
-            self.wake.clear()
             await wait_event(self.wake, delay)
 
     async def round(self) -> None:

@@ -109,6 +109,11 @@ def _join(out: Outcome, event: Join, current: Player | None) -> None:
         out.closes.append(Close(event.player_id, event.conn, event.edge, closecodes.REPLACED,
                                 "replaced by a newer connection"))
         return
+    if current is None and event.cap and len(out.players) >= event.cap:
+        out.ignored += 1
+        out.closes.append(Close(event.player_id, event.conn, event.edge, closecodes.ROOM_FULL,
+                                f"room is full ({event.cap} players)"))
+        return
     if current is not None:
         # One player, two sockets: the newer wins and the older is told why it closes.
         out.closes.append(Close(

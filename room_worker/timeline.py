@@ -56,16 +56,19 @@ def describe(event: Event, before: dict[int, Player], outcome: Outcome) -> Step:
     known = now or was
     name = known.name if known is not None else ""
     kind = type(event).__name__.lower()
-    step = _effect(event, was, now)
+    step = _effect(event, was, now, len(before))
     return Step(event.entry_id, kind, step[0], step[1], event.player_id, name,
                 _where(was), _where(now))
 
 
-def _effect(event: Event, was: Player | None, now: Player | None) -> tuple[str, str]:
+def _effect(event: Event, was: Player | None, now: Player | None,
+            room_size: int) -> tuple[str, str]:
     stale = f"ignored: socket {event.conn} is not this player's socket in the room"
     if isinstance(event, Join):
         if was is not None and was.conn == event.conn:
             return "ignored", "ignored: this socket already joined"
+        if now is None and event.cap and room_size >= event.cap:
+            return "refused", f"refused: the room is full ({event.cap} players, closed 4005)"
         if now is None or now.conn != event.conn:
             return "refused", "refused: the player joined on a newer socket meanwhile"
         again = "joined again" if event.rejoin else "joined"

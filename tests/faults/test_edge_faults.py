@@ -23,7 +23,7 @@ async def test_players_of_a_killed_edge_leave_well_before_the_player_timeout(
     on_gone_edge = [c for c in [gone, *spare]
                     if await edge_of("edge-kill", c.player_id, FAULT_REDIS_URL) == gone_edge]
 
-    pid = int(system.ctl("pid", program).strip())
+    pid = int((await system.actl("pid", program)).strip())
     os.kill(pid, signal.SIGKILL)
     killed_at = time.time()
     for client in on_gone_edge:
@@ -53,7 +53,7 @@ async def test_a_stopped_edge_closes_its_sockets_properly_and_they_leave_at_once
     program = "edge:" + going_edge.rsplit("-", 2)[0]
 
     stopped_at = time.time()
-    assert "stopped" in system.ctl("stop", program)
+    assert "stopped" in await system.actl("stop", program)
     stop_s = time.time() - stopped_at
     assert await going.wait_closed() == closecodes.SERVICE_RESTART
     leave = {"type": "leave", "player_id": going.player_id}

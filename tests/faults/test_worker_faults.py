@@ -30,8 +30,8 @@ async def owners(room_ids: list[str]) -> dict[str, str]:
     return {room_id: lease or "" for room_id, lease in leases.items()}
 
 
-def worker_pid(system: System, worker: str) -> int:
-    return int(system.ctl("pid", f"room_worker:room_{worker}").strip())
+async def worker_pid(system: System, worker: str) -> int:
+    return int((await system.actl("pid", f"room_worker:room_{worker}")).strip())
 
 
 async def test_a_killed_worker_rooms_move_within_5_s_and_every_move_is_applied(
@@ -46,7 +46,7 @@ async def test_a_killed_worker_rooms_move_within_5_s_and_every_move_is_applied(
     before = await owners(ROOMS)
     victim = next(iter(before.values())).rsplit("-", 2)[0]  # worker-0 or worker-1
     victim_rooms = [r for r, token in before.items() if token.startswith(victim + "-")]
-    os.kill(worker_pid(system, victim), signal.SIGKILL)
+    os.kill(await worker_pid(system, victim), signal.SIGKILL)
     killed_at = time.monotonic()
 
     takeover_s = 0.0
@@ -81,7 +81,7 @@ async def test_a_stopped_worker_rooms_move_with_no_gap_a_client_notices(
 
     victim = next(iter((await owners(ROOMS)).values())).rsplit("-", 2)[0]
     stopped_at = time.time()
-    assert "stopped" in system.ctl("stop", f"room_worker:room_{victim}")
+    assert "stopped" in await system.actl("stop", f"room_worker:room_{victim}")
     await asyncio.sleep(1.5)
     stop.set()
     await asyncio.gather(*tasks)
@@ -91,11 +91,14 @@ async def test_a_stopped_worker_rooms_move_with_no_gap_a_client_notices(
     assert_in_order_without_duplicates(movers)
     # States arrive every move (50 ms apart): the largest silence around the handover
     # stays within a few broadcast intervals.
+    worst = 0.0
     for mover in movers:
         times = mover.client.arrivals
         gaps = [b - a for a, b in itertools.pairwise(times)
                 if b > stopped_at - 0.5 and a < stopped_at + 1.0]
-        assert max(gaps) < 0.5, f"a client waited {max(gaps):.2f} s for a state"
+        worst = max(worst, *gaps)
+    print(f"longest wait for a state around the clean stop: {worst:.2f} s")
+    assert worst < 0.5, f"a client waited {worst:.2f} s for a state"
     for mover in movers:
         await mover.client.close()
 
@@ -110,11 +113,11 @@ async def test_added_and_restarted_workers_take_rooms_without_two_owners_at_once
     fences = asyncio.create_task(watch_fences(ROOMS, stop))
 
     for program in ["room_worker:room_worker-0", "room_worker:room_worker-1"]:
-        assert "stopped" in system.ctl("stop", program)
+        assert "stopped" in await system.actl("stop", program)
         await asyncio.sleep(0.5)
-        assert "started" in system.ctl("start", program)
+        assert "started" in await system.actl("start", program)
         await asyncio.sleep(4.0)  # a newcomer is handed rooms after one lease (3 s)
-    assert "room_worker:room_worker-0: stopped" in system.ctl("restart", "room_worker:*")
+    assert "room_worker:room_worker-0: stopped" in await system.actl("restart", "room_worker:*")
     await asyncio.sleep(4.0)
     stop.set()
     await asyncio.gather(*tasks)

@@ -116,6 +116,13 @@ class System:
         )
         return result.stdout + result.stderr
 
+    async def actl(self, *args: str) -> str:
+        """supervisorctl from async code, without blocking the clients' event loop."""
+        return await asyncio.to_thread(self.ctl, *args)
+
+    async def await_ready(self, timeout_s: float = 30) -> None:
+        await asyncio.to_thread(self.wait_ready, timeout_s)
+
     def supervisord_log(self) -> str:
         return (self.run_dir / "supervisord.log").read_text(errors="replace")
 

@@ -73,7 +73,7 @@ async def test_a_worker_stopped_by_supervisorctl_exits_cleanly_and_its_rooms_mov
     program = f"room_worker:room_{name}"
 
     started = time.monotonic()
-    assert "stopped" in system.ctl("stop", program)
+    assert "stopped" in await system.actl("stop", program)
     stop_s = time.monotonic() - started
     new_lease = await redis.get(keys.lease("stop-worker"))
     assert new_lease is not None and not new_lease.startswith(name)
@@ -82,8 +82,8 @@ async def test_a_worker_stopped_by_supervisorctl_exits_cleanly_and_its_rooms_mov
     assert stop_s < 5
     assert f"stopped: room_{name} (exit status 0)" in system.supervisord_log()
 
-    assert "started" in system.ctl("start", program)
-    system.wait_ready(30)
+    assert "started" in await system.actl("start", program)
+    await system.await_ready(30)
     await client.close()
     await redis.aclose()
 
@@ -95,14 +95,14 @@ async def test_an_edge_stopped_by_supervisorctl_closes_its_sockets_and_they_leav
     edge_id = await edge_of("stop-edge", go.player_id)
     program = "edge:" + edge_id.rsplit("-", 2)[0]
 
-    assert "stopped" in system.ctl("stop", program)
+    assert "stopped" in await system.actl("stop", program)
     assert await go.wait_closed() == closecodes.SERVICE_RESTART
     await stay.wait_for(lambda m: m == {"type": "leave", "player_id": go.player_id},
                         timeout_s=3)
     log = system.supervisord_log()
     assert f"stopped: {program.split(':')[1]} (terminated by SIGTERM)" in log
 
-    assert "started" in system.ctl("start", program)
-    system.wait_ready(30)
+    assert "started" in await system.actl("start", program)
+    await system.await_ready(30)
     for client in [stay, *spare]:
         await client.close()
