@@ -5,11 +5,13 @@ import uvicorn
 from auth.app import create_app
 from common.config import get_settings, warn_about_fallbacks
 from common.logs import setup
+from common.metrics import sweep_dead_processes
 
 
 def main() -> None:
     settings = get_settings()
-    setup(settings.log_level, "auth")
+    setup(settings.log_level, "auth", settings.log_format)
+    sweep_dead_processes()
     warn_about_fallbacks(settings)
     uvicorn.run(
         create_app(settings),

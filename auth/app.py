@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import FastAPI, HTTPException, Path, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -20,9 +20,9 @@ from auth.models import User, username_key
 from auth.passwords import Hasher
 from auth.schemas import Credentials, ErrorOut, TokenOut, UserOut
 from auth.throttle import LoginThrottle
-from common import tokens
+from common import metrics, tokens
 from common.config import Settings, get_settings
-from common.redis_client import connect
+from common.redis_client import UNAVAILABLE, connect
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(DatabaseUnavailable)
     async def database_down(_: Request, exc: DatabaseUnavailable) -> JSONResponse:
+        metrics.DB_ERRORS.inc()
         log.error("user database unavailable: %s", exc)
         return JSONResponse({"detail": DB_DOWN_DETAIL}, status.HTTP_503_SERVICE_UNAVAILABLE)
 
@@ -85,7 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             async with db.sessions() as session, session.begin():
                 session.add(user)
         except IntegrityError:
+            metrics.REGISTRATIONS.labels("taken").inc()
             raise HTTPException(status.HTTP_409_CONFLICT, "username already taken") from None
+        metrics.REGISTRATIONS.labels("created").inc()
         log.info("registered user %d (%s)", user.id, user.username)
         return UserOut(id=user.id, username=user.username,
                        created_at=user.created_at.replace(tzinfo=UTC))
@@ -101,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         address = request.client.host if request.client else "unknown"
         wait_s = await throttle.retry_after(account, address)
         if wait_s:
+            metrics.LOGINS.labels("throttled").inc()
             log.warning("login throttled for %r from %s for %d s", body.username, address,
                         wait_s)
             raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
@@ -114,11 +118,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Verify before deciding, so an unknown name costs one bcrypt like a wrong password.
         password_ok = await hasher.verify(body.password, stored)
         if user is None or not password_ok:
+            metrics.LOGINS.labels("refused").inc()
             await throttle.failed(account, address)
             log.info("login refused for %r from %s", body.username, address)
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password",
                                 headers={"WWW-Authenticate": "Bearer"})
         await throttle.succeeded(account)
+        metrics.LOGINS.labels("ok").inc()
         token = tokens.issue(settings, user.id, user.username)
         log.info("login for user %d", user.id)
         return TokenOut(access_token=token, expires_in=settings.access_token_expire_minutes * 60)
@@ -136,6 +142,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
+        """The process is up (answering at all)."""
         return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        """Ready to register and log in: the database and Redis both answer."""
+        problems = []
+        try:
+            await db.ping()
+        except DB_UNAVAILABLE as exc:
+            problems.append(f"database unreachable: {type(exc).__name__}")
+        try:
+            await redis.ping()
+        except UNAVAILABLE as exc:
+            problems.append(f"redis unreachable: {exc}")
+        body = {"status": "ready" if not problems else "not ready", "problems": problems}
+        return JSONResponse(body, status_code=503 if problems else 200)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus() -> Response:
+        data, content_type = metrics.exposition()
+        return Response(data, media_type=content_type)
 
     return app

@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -78,6 +79,10 @@ class Database:
                 # Another process created the table between our check and our CREATE.
                 if "already exists" not in str(exc) or attempt == 2:
                     raise
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -11,6 +11,8 @@ import asyncio
 
 from passlib.context import CryptContext
 
+from common import metrics
+
 BCRYPT_MAX_BYTES = 72
 
 
@@ -21,10 +23,12 @@ class Hasher:
         self._dummy_hash = self.context.hash("not-a-real-password")
 
     async def hash(self, password: str) -> str:
-        return await asyncio.to_thread(self.context.hash, password)
+        with metrics.HASH_SECONDS.time():
+            return await asyncio.to_thread(self.context.hash, password)
 
     async def verify(self, password: str, password_hash: str | None) -> bool:
         """True if the password matches; with no hash, spend the same time and say False."""
         target = password_hash if password_hash is not None else self._dummy_hash
-        ok = await asyncio.to_thread(self.context.verify, password, target)
+        with metrics.HASH_SECONDS.time():
+            ok = await asyncio.to_thread(self.context.verify, password, target)
         return ok and password_hash is not None

@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     edge_name: str = "edge"
     worker_name: str = "worker"
     log_level: str = "INFO"
+    # text: one readable line per record; json: one JSON object per line.
+    log_format: Literal["text", "json"] = "text"
 
     @model_validator(mode="after")
     def _production_needs_real_secret(self) -> Settings:

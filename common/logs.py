@@ -6,6 +6,7 @@ request lines with their query string, and a client may put its token there.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -32,14 +33,36 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
-def setup(level: str, process: str) -> None:
-    """Send every logger, uvicorn's included, to stderr as `time level process logger: msg`."""
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, process, logger, message (and traceback)."""
+
+    def __init__(self, process: str) -> None:
+        super().__init__()
+        self.process = process
+
+    def format(self, record: logging.LogRecord) -> str:
+        moment = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        row = {"time": f"{moment}.{int(record.msecs):03d}Z", "level": record.levelname,
+               "process": self.process, "logger": record.name,
+               "message": redact(record.getMessage())}
+        if record.exc_info:
+            row["traceback"] = redact(self.formatException(record.exc_info))
+        return json.dumps(row, ensure_ascii=False)
+
+
+def setup(level: str, process: str, fmt: str = "text") -> None:
+    """Send every logger, uvicorn's included, to stderr: `time level process logger: msg`
+    lines, or JSON objects when `fmt` is "json"."""
     handler = logging.StreamHandler(sys.stderr)
-    formatter = RedactingFormatter(
-        f"%(asctime)s.%(msecs)03dZ %(levelname)s {process} %(name)s: %(message)s",
-        datefmt="%Y-%m-%dT%H:%M:%S",
-    )
-    formatter.converter = time.gmtime
+    formatter: logging.Formatter
+    if fmt == "json":
+        formatter = JsonFormatter(process)
+    else:
+        formatter = RedactingFormatter(
+            f"%(asctime)s.%(msecs)03dZ %(levelname)s {process} %(name)s: %(message)s",
+            datefmt="%Y-%m-%dT%H:%M:%S",
+        )
+        formatter.converter = time.gmtime
     handler.setFormatter(formatter)
 
     root = logging.getLogger()

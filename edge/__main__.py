@@ -10,6 +10,7 @@ import uvicorn
 
 from common.config import get_settings, warn_about_fallbacks
 from common.logs import setup
+from common.metrics import sweep_dead_processes
 from edge.app import create_app
 
 # Frames larger than this close the socket with 1009 before they are read whole.
@@ -22,7 +23,8 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = get_settings()
-    setup(settings.log_level, "edge")
+    setup(settings.log_level, "edge", settings.log_format)
+    sweep_dead_processes()
     warn_about_fallbacks(settings, used=("redis_url", "secret_key", "jwt_algorithm"))
     where = {"fd": args.fd} if args.fd is not None else {
         "host": settings.edge_host, "port": settings.edge_port}

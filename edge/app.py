@@ -10,19 +10,29 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI, WebSocket
+from fastapi.responses import JSONResponse, Response
 
-from common import closecodes, keys
+from common import closecodes, keys, metrics
 from common.backoff import Backoff
 from common.bus import Bus
 from common.config import Settings, get_settings
 from common.redis_client import UNAVAILABLE, connect
-from common.tokens import TokenError, verify
+from common.tokens import Claims, TokenError, verify
 from edge.fanout import Fanout
 from edge.registry import Registry
 from edge.session import EdgeContext, Session
 from edge.users import UserCheck
 
 log = logging.getLogger(__name__)
+
+
+class Refused(Exception):
+    """A socket that may not join: closed with this code and reason."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
 
 
 def new_edge_id(name: str) -> str:
@@ -95,29 +105,58 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="room edge", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.edge_id = edge_id
 
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is up (answering at all)."""
+        return {"status": "ok", "edge": edge_id}
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        """Ready for sockets: Redis answers and this edge hears its rooms."""
+        problems = []
+        try:
+            await redis.ping()
+        except UNAVAILABLE as exc:
+            problems.append(f"redis unreachable: {exc}")
+        if not fanout.ready.is_set():
+            problems.append("not subscribed to the rooms' messages")
+        body = {"status": "ready" if not problems else "not ready", "edge": edge_id,
+                "sockets": len(registry), "problems": problems}
+        return JSONResponse(body, status_code=503 if problems else 200)
+
+    @app.get("/metrics")
+    async def prometheus() -> Response:
+        data, content_type = metrics.exposition()
+        return Response(data, media_type=content_type)
+
+    async def admit(ws: WebSocket, room_id: str) -> Claims:
+        """The socket's claims if it may join; Refused with a close code if not."""
+        token = bearer_token(ws)
+        if token is None:
+            raise Refused(closecodes.POLICY_VIOLATION, "missing token")
+        try:
+            claims = verify(settings, token)
+        except TokenError as exc:
+            raise Refused(closecodes.POLICY_VIOLATION, str(exc)) from None
+        if not await users.exists(claims.user_id):
+            raise Refused(closecodes.POLICY_VIOLATION, "user no longer exists")
+        if not keys.is_valid_room_id(room_id):
+            raise Refused(closecodes.POLICY_VIOLATION,
+                          "invalid room id: use 1-64 letters, digits, '_' or '-'")
+        if not fanout.ready.is_set():
+            raise Refused(closecodes.TRY_AGAIN_LATER, "try again later")
+        return claims
+
     @app.websocket("/ws/{room_id}")
     async def room_socket(ws: WebSocket, room_id: str) -> None:
         # Accept first: a close before accept reaches the client as an HTTP 403, not as
         # the 1008 close frame the protocol promises.
         await ws.accept()
-        token = bearer_token(ws)
-        if token is None:
-            await ws.close(closecodes.POLICY_VIOLATION, "missing token")
-            return
         try:
-            claims = verify(settings, token)
-        except TokenError as exc:
-            await ws.close(closecodes.POLICY_VIOLATION, str(exc))
-            return
-        if not await users.exists(claims.user_id):
-            await ws.close(closecodes.POLICY_VIOLATION, "user no longer exists")
-            return
-        if not keys.is_valid_room_id(room_id):
-            await ws.close(closecodes.POLICY_VIOLATION,
-                           "invalid room id: use 1-64 letters, digits, '_' or '-'")
-            return
-        if not fanout.ready.is_set():
-            await ws.close(closecodes.TRY_AGAIN_LATER, "try again later")
+            claims = await admit(ws, room_id)
+        except Refused as refused:
+            metrics.CLOSES.labels(str(refused.code)).inc()
+            await ws.close(refused.code, refused.reason)
             return
 
         session = Session(ws, ctx, room_id, claims.user_id, claims.username,

@@ -12,7 +12,7 @@ import logging
 
 import redis.asyncio as redis
 
-from common import envelope, keys
+from common import envelope, keys, metrics
 from common.backoff import Backoff
 from common.redis_client import UNAVAILABLE
 from edge.registry import Registry
@@ -64,6 +64,10 @@ class Fanout:
         for text in env.broadcasts:
             for socket in sockets:
                 socket.send(text)
+        if sockets and env.broadcasts:
+            # Counted once per envelope, not per socket: this is the hottest loop here.
+            metrics.FRAMES_OUT.inc(len(sockets) * len(env.broadcasts))
+            metrics.BYTES_OUT.inc(len(sockets) * sum(len(t) for t in env.broadcasts))
         for order in env.closes:
             target = self.registry.find(env.room_id, order.conn)
             if target is not None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from common import closecodes, events
+from common import closecodes, events, metrics
 from common.bus import Bus
 from common.config import Settings
 from common.protocol import PONG_TEXT, Move, ProtocolError, error_text, parse_frame
@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 
 # An invalid frame still shows the client is alive; it is recorded at most this often.
 INVALID_FRAME_HEARTBEAT_S = 1.0
+
+MOVES_IN = metrics.FRAMES_IN.labels("move")
+PINGS_IN = metrics.FRAMES_IN.labels("ping")
+INVALID_IN = metrics.FRAMES_IN.labels("invalid")
+DROPPED_IN = metrics.FRAMES_IN.labels("dropped")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +74,7 @@ class Session:
             return
         if len(self._outbox) >= self.ctx.settings.send_queue_max:
             self._outbox.clear()
+            metrics.SEND_QUEUE_DROPS.inc()
             self.close_soon(closecodes.TOO_SLOW, "too slow: send queue overflowed")
             log.warning("room %s player %d conn %s: send queue full (%d), closing",
                         self.room_id, self.player_id, self.conn,
@@ -87,6 +93,7 @@ class Session:
             self._close = (code, reason)
             self._room_knows = room_knows
             self._wakeup.set()
+            metrics.CLOSES.labels(str(code)).inc()
 
     async def run(self) -> None:
         """Join the room, relay frames until the socket ends, then leave the room."""
@@ -94,6 +101,7 @@ class Session:
                                     self.username, self.color,
                                     self.ctx.settings.room_max_players)
         self.ctx.registry.add(self.room_id, self)
+        metrics.SOCKETS.inc()
         writer = asyncio.create_task(self._write(), name=f"writer-{self.conn}")
         # A socket lives no longer than its token: then it closes, and the client must log
         # in again (see README, "Tokens").
@@ -116,6 +124,7 @@ class Session:
         finally:
             expiry.cancel()
             self.ctx.registry.remove(self.room_id, self)
+            metrics.SOCKETS.dec()
             await self._finish_writer(writer)
         if not self._room_knows:
             await self._push_leave(leave_reason)
@@ -127,6 +136,7 @@ class Session:
             if message["type"] == "websocket.disconnect":
                 return f"client closed ({message.get('code', 1005)})"
             if not self._admit():
+                DROPPED_IN.inc()
                 continue
             text = message.get("text")
             if text is None:
@@ -138,10 +148,12 @@ class Session:
                 await self._invalid(str(exc))
                 continue
             if isinstance(frame, Move):
+                MOVES_IN.inc()
                 self.x, self.y = frame.x, frame.y
                 fields = events.fields_move(self.player_id, self.conn, self.ctx.edge_id,
                                             frame.x, frame.y)
             else:
+                PINGS_IN.inc()
                 self.send(PONG_TEXT)
                 fields = events.fields_ping(self.player_id, self.conn, self.ctx.edge_id)
             await self._push(fields)
@@ -165,6 +177,7 @@ class Session:
         return False
 
     async def _invalid(self, reason: str) -> None:
+        INVALID_IN.inc()
         self.send(error_text(reason))
         if time.monotonic() - self._last_push >= INVALID_FRAME_HEARTBEAT_S:
             await self._push(events.fields_ping(self.player_id, self.conn, self.ctx.edge_id))

@@ -18,7 +18,7 @@ from typing import Literal, cast
 import redis.asyncio as redis
 from redis.exceptions import ResponseError
 
-from common import envelope, keys
+from common import envelope, keys, metrics
 from common.backoff import Backoff, wait_event
 from common.bus import Bus, Entries
 from common.config import Settings
@@ -145,6 +145,13 @@ class Actor:
                 await self._apply(room, entries)
 
     async def _run_orders(self) -> None:
+        if self.orders:
+            try:
+                await self._run_queued_orders()
+            finally:
+                metrics.ROOMS_OWNED.set(len(self.rooms))
+
+    async def _run_queued_orders(self) -> None:
         while self.orders:
             kind, room_id = self.orders.popleft()
             room = self.rooms.get(room_id)
@@ -154,6 +161,7 @@ class Actor:
                 await self._release(room)
             elif kind == "drop" and room is not None:
                 del self.rooms[room_id]
+                metrics.OWNERSHIP.labels("lost").inc()
                 log.warning("room %s: lease lost (token %s); stopped applying its events",
                             room_id, room.token)
             elif kind == "retire" and room is not None and not room.players:
@@ -169,6 +177,7 @@ class Actor:
         room = OwnedRoom(room_id, token, players, applied_id,
                          lease_until=started + self.settings.lease_ttl_ms / 1000)
         self.rooms[room_id] = room
+        metrics.OWNERSHIP.labels("acquired").inc()
 
         claimed = await self._claim_pending(room)
         log.info("room %s acquired with token %s: %d players, %d pending entries taken over, "
@@ -195,6 +204,7 @@ class Actor:
     async def _release(self, room: OwnedRoom) -> None:
         del self.rooms[room.room_id]
         released = await self.leases.release(room.room_id, room.token)
+        metrics.OWNERSHIP.labels("released").inc()
         log.info("room %s handed over (token %s, %s)", room.room_id, room.token,
                  "released" if released else "lease already gone")
 
@@ -202,6 +212,7 @@ class Actor:
         """Give up an empty room; take it back at once if a join raced with the retirement."""
         del self.rooms[room.room_id]
         await self.leases.retire(room.room_id, room.token, self.settings.room_retention_s)
+        metrics.OWNERSHIP.labels("retired").inc()
         await self.redis.zrem(keys.ACTIVE_ROOMS, room.room_id)
 
         newest = cast(Entries, await self.redis.xrevrange(keys.events(room.room_id), count=1))
@@ -243,6 +254,8 @@ class Actor:
         room.players = outcome.players
         room.applied_id = last_id
         room.since_checkpoint = 0 if due else since_checkpoint
+        metrics.EVENTS_APPLIED.inc(len(events))
+        metrics.BATCH_SECONDS.observe(time.monotonic() - started)
         room.empty_since = None if room.players else (room.empty_since or time.monotonic())
         self.applied_count += len(events)
         log.debug("room %s: applied %d entries up to %s in %.2f ms", room.room_id,

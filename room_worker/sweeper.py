@@ -11,7 +11,9 @@ import asyncio
 import logging
 import time
 
-from common import closecodes
+from redis.exceptions import ResponseError
+
+from common import closecodes, keys, metrics
 from common.backoff import Backoff
 from common.bus import Bus
 from common.config import Settings
@@ -50,16 +52,33 @@ class Sweeper:
         timeout_ms = int(self.settings.heartbeat_timeout_s * 1000)
         empty_for_s = self.settings.heartbeat_scan_s
 
+        total_lag = total_pending = 0
         for room in list(self.actor.rooms.values()):
             for player in silent_players(room.players.values(), now_ms, timeout_ms):
                 silent_s = (now_ms - player.seen_ms) / 1000
                 await self._kick(room, player, "heartbeat timeout",
                                  closecodes.HEARTBEAT_TIMEOUT,
                                  f"silent for {silent_s:.1f} s")
+            lag, pending = await self._backlog(room.room_id)
+            total_lag += lag
+            total_pending += pending
             idle = room.empty_since is not None
             if idle and time.monotonic() - (room.empty_since or 0) >= empty_for_s:
                 self.actor.order("retire", room.room_id)
+        metrics.STREAM_LAG.set(total_lag)
+        metrics.STREAM_PENDING.set(total_pending)
         await self.actor.interrupt()
+
+    async def _backlog(self, room_id: str) -> tuple[int, int]:
+        """Entries of the room not read yet, and read but not acknowledged."""
+        try:
+            groups = await self.actor.redis.xinfo_groups(keys.events(room_id))
+        except ResponseError:
+            return 0, 0  # the stream is gone; the actor notices on its next read
+        for group in groups:
+            if group["name"] == keys.WORKER_GROUP:
+                return int(group.get("lag") or 0), int(group["pending"])
+        return 0, 0
 
     async def sweep_dead_edges(self, live_edges: set[str]) -> None:
         """Kick the players of edges that stopped announcing themselves."""
@@ -80,5 +99,6 @@ class Sweeper:
         fields = fields_kick(player.player_id, player.conn, player.edge, reason, code,
                              player.seen_ms)
         entry_id = await self.bus.push(room.room_id, fields)
+        metrics.KICKS.labels(reason).inc()
         log.info("room %s: kick of player %d requested as entry %s (%s, %s)",
                  room.room_id, player.player_id, entry_id, reason, detail)

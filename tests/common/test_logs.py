@@ -65,3 +65,18 @@ def test_formatter_redacts_arguments_as_well_as_the_message() -> None:
     line = RedactingFormatter("%(message)s").format(record)
 
     assert line == "socket refused for token=<redacted>"
+
+
+def test_json_log_lines_are_one_object_each_and_redacted() -> None:
+    import json
+    import logging
+
+    from common.logs import JsonFormatter
+
+    record = logging.LogRecord("edge.session", logging.INFO, __file__, 1,
+                               "room %s got /ws/x?token=%s", ("lobby", "abc.def.ghi"), None)
+    row = json.loads(JsonFormatter("edge").format(record))
+    assert row["level"] == "INFO" and row["process"] == "edge"
+    assert row["logger"] == "edge.session"
+    assert row["message"] == "room lobby got /ws/x?token=<redacted>"
+    assert row["time"].endswith("Z")
