@@ -57,6 +57,9 @@ async def test_redis_restarted_empty_is_survived_without_restarting_anything(
     code, reason = await close_code_for(system.ws_url("outage-0"),
                                         {"Authorization": f"Bearer {players[0][1]}"})
     assert (code, reason) == (closecodes.TRY_AGAIN_LATER, "try again later")
+    async with httpx.AsyncClient(timeout=10) as http:
+        ready = await http.get(f"http://127.0.0.1:{system.edge_port}/readyz")
+    assert ready.status_code == 503 and ready.json()["status"] == "not ready"
     before = cpu_seconds(system)
     await asyncio.sleep(4.0)
     spent = {p: cpu_seconds(system)[p] - before[p] for p in PROGRAMS}
@@ -107,6 +110,10 @@ async def test_register_and_login_answer_503_while_mariadb_is_down_and_recover(
     body = {"username": "late_comer", "password": "correct horse"}
 
     mariadb.stop()
+    async with httpx.AsyncClient(timeout=10) as http:
+        ready = await http.get(f"{system.auth_url}/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["problems"][0].startswith("database unreachable")
     for path in ("/register", "/login"):
         started = time.monotonic()
         answer = await post(system, path, body)
