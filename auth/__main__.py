@@ -19,6 +19,10 @@ def main() -> None:
         port=settings.auth_port,
         log_config=None,
         timeout_graceful_shutdown=settings.graceful_shutdown_s,
+        # Client addresses come from X-Forwarded-For only behind a proxy named here;
+        # otherwise anyone could pick the address the login throttle counts against.
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )
 
 

@@ -6,11 +6,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path as FilePath
 from typing import Annotated
 
-from fastapi import FastAPI, HTTPException, Path, Request, status
+from fastapi import FastAPI, Header, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -27,6 +29,7 @@ from common.redis_client import UNAVAILABLE, connect
 log = logging.getLogger(__name__)
 
 DB_DOWN_DETAIL = "the user database is unavailable; try again later"
+WEB_DIR = FilePath(__file__).resolve().parent.parent / "web"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -123,18 +126,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.info("login refused for %r from %s", body.username, address)
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password",
                                 headers={"WWW-Authenticate": "Bearer"})
-        await throttle.succeeded(account)
+        await throttle.succeeded(account, address)
         metrics.LOGINS.labels("ok").inc()
         token = tokens.issue(settings, user.id, user.username)
         log.info("login for user %d", user.id)
         return TokenOut(access_token=token, expires_in=settings.access_token_expire_minutes * 60)
 
-    @app.get("/users/{user_id}", responses={404: {"model": ErrorOut}, 503: {"model": ErrorOut}})
-    async def user(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> UserOut:
-        """Whether a user exists: edges ask before letting a token's holder in."""
+    @app.get("/users/me", responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut},
+                                     503: {"model": ErrorOut}})
+    async def me(authorization: Annotated[str | None, Header()] = None) -> UserOut:
+        """The bearer token's own user: 401 for a bad token, 404 if the user was deleted.
+        Edges ask this before letting a token's holder into a room."""
+        scheme, _, token = (authorization or "").partition(" ")
+        try:
+            if scheme.lower() != "bearer":
+                raise tokens.TokenError("missing token")
+            claims = tokens.verify(settings, token.strip())
+        except tokens.TokenError as exc:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc),
+                                headers={"WWW-Authenticate": "Bearer"}) from None
         await db.ensure_schema()
         async with db.sessions() as session:
-            found = await session.get(User, user_id)
+            found = await session.get(User, claims.user_id) if claims.user_id < 2**31 else None
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such user")
         return UserOut(id=found.id, username=found.username,
@@ -159,6 +172,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             problems.append(f"redis unreachable: {exc}")
         body = {"status": "ready" if not problems else "not ready", "problems": problems}
         return JSONResponse(body, status_code=503 if problems else 200)
+
+    @app.get("/play/client-config", include_in_schema=False)
+    async def client_config(request: Request) -> dict[str, str]:
+        """Where the browser client finds auth (here) and the edges."""
+        host = request.url.hostname or "127.0.0.1"
+        edge = settings.public_edge_url or f"ws://{host}:{settings.edge_port}"
+        return {"auth_url": "", "edge_url": edge}
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/play/")
+
+    # The browser client: plain HTML, CSS and JavaScript modules, no build step.
+    app.mount("/play", StaticFiles(directory=WEB_DIR, html=True), name="play")
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus() -> Response:

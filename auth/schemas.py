@@ -40,6 +40,8 @@ class Credentials(BaseModel):
     def _password_rule(cls, value: str) -> str:
         if len(value) < PASSWORD_MIN:
             raise ValueError(f"must be at least {PASSWORD_MIN} characters")
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
         if len(value.encode()) > BCRYPT_MAX_BYTES:
             raise ValueError(f"must be at most {BCRYPT_MAX_BYTES} bytes in UTF-8")
         return value

@@ -38,16 +38,17 @@ Entries = list[tuple[str, dict[str, str]]]
 
 
 class Bus:
-    def __init__(self, client: redis.Redis, stream_maxlen: int) -> None:
+    def __init__(self, client: redis.Redis, hard_maxlen: int) -> None:
         self.redis = client
-        self.stream_maxlen = stream_maxlen
+        # Only a memory guard: owners trim their rooms' applied history (see the actor).
+        self.hard_maxlen = hard_maxlen
         self._push_join = client.register_script(_PUSH_JOIN)
         self._announce = client.register_script(_ANNOUNCE)
 
     async def push(self, room_id: str, fields: dict[str, str]) -> str:
         """Append one event to the room's stream; returns its entry id."""
         entry_id = await self.redis.xadd(
-            keys.events(room_id), cast(Any, fields), maxlen=self.stream_maxlen,
+            keys.events(room_id), cast(Any, fields), maxlen=self.hard_maxlen,
             approximate=True,
         )
         return str(entry_id)
@@ -56,7 +57,7 @@ class Bus:
         """Append a join and flag the room as needing an owner, then wake the workers."""
         flat = [item for pair in fields.items() for item in pair]
         entry_id: str = await self._push_join(
-            keys=[keys.events(room_id)], args=[self.stream_maxlen, *flat]
+            keys=[keys.events(room_id)], args=[self.hard_maxlen, *flat]
         )
         # After the XADD, so a worker retiring the room either sees this entry or this ZADD.
         await self.redis.zadd(keys.ACTIVE_ROOMS, {room_id: entry_ms(entry_id)})
@@ -71,6 +72,15 @@ class Bus:
         """
         now_ms, revived = await self._announce(keys=[presence_key], args=[member, ttl_ms])
         return int(now_ms), bool(revived)
+
+    async def presence(self, presence_key: str, now_ms: int, forget_after_ms: int) -> dict[
+            str, int]:
+        """Every announced member with the ms its presence expires; members expired for
+        longer than `forget_after_ms` are dropped from the set for good."""
+        await self.redis.zremrangebyscore(presence_key, "-inf", now_ms - forget_after_ms)
+        rows = cast(list[tuple[str, float]],
+                    await self.redis.zrange(presence_key, 0, -1, withscores=True))
+        return {str(member): int(score) for member, score in rows}
 
     async def live(self, presence_key: str, now_ms: int) -> set[str]:
         members = await self.redis.zrangebyscore(presence_key, now_ms, "+inf")

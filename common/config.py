@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     auth_url: str = ""
     user_check_ttl_s: float = Field(default=60.0, ge=0)
 
+    # The edges' address as browsers reach it (default: ws://<the page's host>:EDGE_PORT).
+    public_edge_url: str = ""
+
+    # Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated);
+    # empty: none, the connecting address is the client's.
+    forwarded_allow_ips: str = ""
+
     auth_host: str = "127.0.0.1"
     auth_port: int = Field(default=8001, ge=1, le=65535)
     edge_host: str = "127.0.0.1"
@@ -72,7 +79,12 @@ class Settings(BaseSettings):
     edge_ttl_ms: int = Field(default=5000, ge=500)
     edge_announce_ms: int = Field(default=1000, ge=100)
 
+    # Entries of history a room's owner keeps in its stream: it trims only entries already
+    # applied, at checkpoints, so nothing unread is ever lost to trimming.
     stream_maxlen: int = Field(default=10_000, ge=100)
+    # A cap edges apply when they append, so a room whose workers are all down for a long
+    # time cannot use unbounded memory; past it the oldest unread entries would be lost.
+    stream_hard_maxlen: int = Field(default=100_000, ge=1000)
     # A room's owner writes a checkpoint into its stream after this many applied entries,
     # so the replay tool can start after the stream was trimmed (well under STREAM_MAXLEN).
     checkpoint_every: int = Field(default=500, ge=1)
@@ -88,6 +100,9 @@ class Settings(BaseSettings):
     room_max_players: int = Field(default=256, ge=1)
     graceful_shutdown_s: int = Field(default=10, ge=1)
     redis_retry_max_s: float = Field(default=5.0, gt=0)
+    # Connections per process to Redis; a command waits up to REDIS_POOL_TIMEOUT_S for one.
+    redis_max_connections: int = Field(default=256, ge=4)
+    redis_pool_timeout_s: float = Field(default=5.0, gt=0)
     db_connect_timeout_s: float = Field(default=5.0, gt=0)
 
     edge_name: str = "edge"

@@ -11,6 +11,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+# Player ids are user ids; anything past this could not be sent to a JavaScript client intact.
+MAX_PLAYER_ID = 2**53 - 1
+
 # Names of the stream fields, kept short because every entry repeats them.
 F_TYPE, F_PLAYER, F_CONN, F_EDGE = "type", "player", "conn", "edge"
 
@@ -119,6 +122,8 @@ def decode(entry_id: str, fields: dict[str, str]) -> Event:
     try:
         kind = fields[F_TYPE]
         player_id = int(fields[F_PLAYER])
+        if not 0 < player_id <= MAX_PLAYER_ID:
+            raise BadEntry(f"entry {entry_id}: player id {fields[F_PLAYER][:24]} is out of range")
         conn, edge = fields[F_CONN], fields[F_EDGE]
         if kind == "move":
             x, y = _position(entry_id, fields)

@@ -57,9 +57,11 @@ def applied(room_id: str) -> str:
     return f"room:{{{room_id}}}:applied"
 
 
-def login_failures(account: str, address: str) -> tuple[str, str]:
-    """Counters of failed logins for an account (its comparison key) and a client address."""
-    return f"auth:failures:account:{account}", f"auth:failures:address:{address}"
+def login_failures(account: str, address: str) -> tuple[str, str, str]:
+    """Counters of failed logins: for an account from one address, for the account from
+    anywhere, and for the address whatever the account."""
+    return (f"auth:failures:pair:{address}:{account}", f"auth:failures:account:{account}",
+            f"auth:failures:address:{address}")
 
 
 def edge_channel(edge_id: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import redis.asyncio as redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
@@ -19,14 +21,21 @@ def connect(settings: Settings, *, single_connection: bool = False) -> redis.Red
 
     Long outages are handled by the callers' own loops, with backoff, so that a request
     (a socket being opened, a frame being pushed) gets an answer instead of waiting forever.
+    The pool blocks when all REDIS_MAX_CONNECTIONS are busy: a burst of frames waits its
+    turn instead of failing as if Redis were down.
     """
     retry = Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=2)
-    return redis.Redis.from_url(
-        settings.redis_url,
-        decode_responses=True,
-        socket_connect_timeout=2.0,
-        health_check_interval=30,
-        retry=retry,
-        retry_on_error=[RedisConnectionError, RedisTimeoutError],
-        single_connection_client=single_connection,
-    )
+    options: dict[str, Any] = {
+        "decode_responses": True,
+        "socket_connect_timeout": 2.0,
+        "health_check_interval": 30,
+        "retry": retry,
+        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+    }
+    if single_connection:
+        return redis.Redis.from_url(settings.redis_url, single_connection_client=True,
+                                    **options)
+    pool = redis.BlockingConnectionPool.from_url(
+        settings.redis_url, max_connections=settings.redis_max_connections,
+        timeout=settings.redis_pool_timeout_s, **options)
+    return redis.Redis(connection_pool=pool)

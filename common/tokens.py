@@ -50,7 +50,10 @@ def verify(settings: Settings, token: str) -> Claims:
         raise TokenError("invalid token") from None
 
     sub = payload["sub"]
-    if not isinstance(sub, str) or not sub.isascii() or not sub.isdigit():
+    # At most 15 digits: a user id, never a number that overflows anything downstream.
+    if not isinstance(sub, str) or not (sub.isascii() and sub.isdigit() and len(sub) <= 15):
+        raise TokenError("invalid token subject")
+    if int(sub) < 1:
         raise TokenError("invalid token subject")
     name = payload.get("name")
     return Claims(int(sub), name if isinstance(name, str) else "", int(payload["exp"]))

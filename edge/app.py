@@ -26,6 +26,9 @@ from edge.users import UserCheck
 log = logging.getLogger(__name__)
 
 
+INVALID_ROOM = "invalid room id: use 1-64 letters, digits, '_' or '-'"
+
+
 class Refused(Exception):
     """A socket that may not join: closed with this code and reason."""
 
@@ -82,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     edge_id = new_edge_id(settings.edge_name)
     redis = connect(settings)
     registry = Registry()
-    ctx = EdgeContext(settings, edge_id, Bus(redis, settings.stream_maxlen), registry)
+    ctx = EdgeContext(settings, edge_id, Bus(redis, settings.stream_hard_maxlen), registry)
     fanout = Fanout(redis, edge_id, registry, settings.redis_retry_max_s)
     users = UserCheck(settings.auth_base_url, settings.user_check_ttl_s)
 
@@ -138,11 +141,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             claims = verify(settings, token)
         except TokenError as exc:
             raise Refused(closecodes.POLICY_VIOLATION, str(exc)) from None
-        if not await users.exists(claims.user_id):
+        if not await users.exists(claims.user_id, token):
             raise Refused(closecodes.POLICY_VIOLATION, "user no longer exists")
         if not keys.is_valid_room_id(room_id):
-            raise Refused(closecodes.POLICY_VIOLATION,
-                          "invalid room id: use 1-64 letters, digits, '_' or '-'")
+            raise Refused(closecodes.POLICY_VIOLATION, INVALID_ROOM)
         if not fanout.ready.is_set():
             raise Refused(closecodes.TRY_AGAIN_LATER, "try again later")
         return claims
@@ -162,5 +164,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         session = Session(ws, ctx, room_id, claims.user_id, claims.username,
                           claims.expires_at)
         await session.run()
+
+    @app.websocket("/ws")
+    @app.websocket("/ws/{rest:path}")
+    async def malformed_room(ws: WebSocket) -> None:
+        # Anything under /ws/ that is not exactly one path segment: still a real close
+        # frame, rather than the HTTP 403 an unmatched WebSocket route would get.
+        await ws.accept()
+        metrics.CLOSES.labels(str(closecodes.POLICY_VIOLATION)).inc()
+        await ws.close(closecodes.POLICY_VIOLATION, INVALID_ROOM)
 
     return app

@@ -71,4 +71,4 @@ class Fanout:
         for order in env.closes:
             target = self.registry.find(env.room_id, order.conn)
             if target is not None:
-                target.close_soon(order.code, order.reason, room_knows=True)
+                target.close_soon(order.code, order.reason)

@@ -55,9 +55,12 @@ class Session:
         self._outbox: deque[str] = deque()
         self._wakeup = asyncio.Event()
         self._close: tuple[int, str] | None = None
-        # True when the room itself asked for the close: it has removed the player already.
-        self._room_knows = False
         self._last_push = 0.0
+        # Room messages are held back until this socket's own join arrives, so that the
+        # client never sees a state that does not list it yet.
+        self._joined = False
+        self._join_prefix = f'{{"type":"join","player_id":{player_id},'
+
         # Socket-local facts, kept only to join again if Redis loses this socket's player.
         self.color = random_color()
         self.x: float = 0
@@ -70,6 +73,13 @@ class Session:
 
     # Called by the fan-out, synchronously: never waits on this client.
     def send(self, text: str) -> None:
+        if not self._joined:
+            if not text.startswith(self._join_prefix):
+                return
+            self._joined = True
+        self._queue(text)
+
+    def _queue(self, text: str) -> None:
         if self._close is not None:
             return
         if len(self._outbox) >= self.ctx.settings.send_queue_max:
@@ -83,15 +93,11 @@ class Session:
         self._outbox.append(text)
         self._wakeup.set()
 
-    def close_soon(self, code: int, reason: str, room_knows: bool = False) -> None:
-        """Close after what is already queued.
-
-        `room_knows` is set when the room's owner ordered the close: the player is already
-        removed, so no leave is pushed for this socket.
-        """
+    def close_soon(self, code: int, reason: str) -> None:
+        """Close after what is already queued. A leave is pushed for the socket however it
+        ends: if the room removed the player already, the rules ignore it."""
         if self._close is None:
             self._close = (code, reason)
-            self._room_knows = room_knows
             self._wakeup.set()
             metrics.CLOSES.labels(str(code)).inc()
 
@@ -126,8 +132,7 @@ class Session:
             self.ctx.registry.remove(self.room_id, self)
             metrics.SOCKETS.dec()
             await self._finish_writer(writer)
-        if not self._room_knows:
-            await self._push_leave(leave_reason)
+        await self._push_leave(leave_reason)
 
     async def _read(self) -> str:
         """Relay frames until the client goes; returns why it went."""
@@ -154,7 +159,7 @@ class Session:
                                             frame.x, frame.y)
             else:
                 PINGS_IN.inc()
-                self.send(PONG_TEXT)
+                self._queue(PONG_TEXT)
                 fields = events.fields_ping(self.player_id, self.conn, self.ctx.edge_id)
             await self._push(fields)
         return "closed by server"
@@ -172,13 +177,13 @@ class Session:
             self.close_soon(closecodes.TOO_MANY_FRAMES, "too many frames")
         elif now - self._last_throttle_notice >= 1.0:
             self._last_throttle_notice = now
-            self.send(error_text(f"rate limit: at most {self._throttle.rate_per_s:g} frames "
+            self._queue(error_text(f"rate limit: at most {self._throttle.rate_per_s:g} frames "
                                  "a second; frames over it are dropped"))
         return False
 
     async def _invalid(self, reason: str) -> None:
         INVALID_IN.inc()
-        self.send(error_text(reason))
+        self._queue(error_text(reason))
         if time.monotonic() - self._last_push >= INVALID_FRAME_HEARTBEAT_S:
             await self._push(events.fields_ping(self.player_id, self.conn, self.ctx.edge_id))
 

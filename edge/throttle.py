@@ -2,9 +2,9 @@
 
 A client may send FRAME_RATE_PER_S frames a second on average, with bursts of FRAME_BURST.
 Frames beyond that are dropped (and answered, at most once a second). Each drop is a
-strike; strikes fade at the allowed rate, so a client a little over the limit is only
-slowed down, while one that keeps sending far more than allowed runs up FRAME_BURST strikes
-within seconds and is disconnected.
+strike, and a client that keeps sending far more than allowed runs up FRAME_BURST strikes
+within seconds and is disconnected. Strikes fade at twice the allowed rate, so a client up
+to three times over the limit is only slowed, never cut off.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class FrameThrottle:
         elapsed = max(0.0, now - self.updated)
         self.updated = now
         self.tokens = min(float(self.burst), self.tokens + elapsed * self.rate_per_s)
-        self.strikes = max(0.0, self.strikes - elapsed * self.rate_per_s)
+        self.strikes = max(0.0, self.strikes - 2 * elapsed * self.rate_per_s)
 
         if self.tokens >= 1.0:
             self.tokens -= 1.0

@@ -1,9 +1,9 @@
 """Does a token's user still exist? Asked of auth when a socket opens, and remembered.
 
 Tokens are checked by signature alone, so a deleted user's token would otherwise open
-sockets until it expires. The edge asks auth (`GET /users/{id}`) once per user per
-USER_CHECK_TTL_S. If auth or its database cannot answer, the socket is let in: rooms must
-keep working while MySQL is down, and the signature has already been checked.
+sockets until it expires. The edge asks auth (`GET /users/me` with the player's token) once
+per user per USER_CHECK_TTL_S. If auth or its database cannot answer, the socket is let in:
+rooms must keep working while MySQL is down, and the signature has already been checked.
 """
 
 from __future__ import annotations
@@ -22,18 +22,19 @@ class UserCheck:
         self.ttl_s = ttl_s
         self._known: dict[int, tuple[bool, float]] = {}
 
-    async def exists(self, user_id: int) -> bool:
+    async def exists(self, user_id: int, token: str) -> bool:
         cached = self._known.get(user_id)
         now = time.monotonic()
         if cached is not None and now - cached[1] < self.ttl_s:
             return cached[0]
         try:
-            answer = await self.client.get(f"/users/{user_id}")
+            answer = await self.client.get(
+                "/users/me", headers={"Authorization": f"Bearer {token}"})
         except httpx.HTTPError as exc:
             log.warning("could not ask auth whether user %d exists (%s); letting them in",
                         user_id, exc)
             return True
-        if answer.status_code not in (200, 404):
+        if answer.status_code not in (200, 401, 404):
             log.warning("auth answered %d about user %d; letting them in",
                         answer.status_code, user_id)
             return True

@@ -47,8 +47,10 @@ class OwnedRoom:
     # Monotonic time until which the lease surely holds: renewal send time plus the TTL.
     lease_until: float
     empty_since: float | None = None
-    # Entries applied since the last checkpoint was written.
+    # Entries applied since the last checkpoint was written, and the checkpoints written
+    # since this worker took the room, oldest first.
     since_checkpoint: int = 0
+    checkpoints: deque[str] = field(default_factory=deque)
     # Kicks already asked for, as (socket, close code, last seen ms), so none is asked twice.
     kicks_requested: set[tuple[str, int, int]] = field(default_factory=set)
 
@@ -60,9 +62,9 @@ class Actor:
         self.settings = settings
         self.worker_id = worker_id
         self.redis = client
-        self.reader_bus = Bus(reader, settings.stream_maxlen)
+        self.reader_bus = Bus(reader, settings.stream_hard_maxlen)
         self.leases = Leases(client, worker_id, settings.lease_ttl_ms)
-        self.store = RoomStore(client, settings.stream_maxlen)
+        self.store = RoomStore(client)
         self.rooms: dict[str, OwnedRoom] = {}
         self.orders: deque[tuple[Order, str]] = deque()
         self.orders_ready = asyncio.Event()
@@ -238,13 +240,13 @@ class Actor:
                 log.warning("room %s: skipping entry %s: %s", room.room_id, entry_id, exc)
 
         last_id = max([room.applied_id, *acked], key=entry_key)
-        outcome = apply_batch(room.players, events)
+        outcome, publishes = self._outcome(room, events)
         since_checkpoint = room.since_checkpoint + len(events)
         due = since_checkpoint >= self.settings.checkpoint_every
-        batch = Batch(acked, last_id, outcome, self._publishes(room.room_id, outcome),
+        batch = Batch(acked, last_id, outcome, publishes,
                       checkpoint.encode(last_id, outcome.players) if due else None)
-        ok = await self.store.commit(room.room_id, room.token, batch)
-        if not ok:
+        written = await self.store.commit(room.room_id, room.token, batch)
+        if written is None:
             self.rooms.pop(room.room_id, None)
             log.warning("room %s: commit refused, token %s no longer holds the lease; "
                         "%d entries left for the new owner", room.room_id, room.token,
@@ -254,12 +256,48 @@ class Actor:
         room.players = outcome.players
         room.applied_id = last_id
         room.since_checkpoint = 0 if due else since_checkpoint
+        if written:
+            await self._trim(room, written)
         metrics.EVENTS_APPLIED.inc(len(events))
         metrics.BATCH_SECONDS.observe(time.monotonic() - started)
         room.empty_since = None if room.players else (room.empty_since or time.monotonic())
         self.applied_count += len(events)
         log.debug("room %s: applied %d entries up to %s in %.2f ms", room.room_id,
                   len(events), last_id, (time.monotonic() - started) * 1000)
+
+    async def _trim(self, room: OwnedRoom, checkpoint_id: str) -> None:
+        """Keep about STREAM_MAXLEN entries: trim before the oldest checkpoint still wanted.
+
+        Every entry before a checkpoint that is several checkpoints old has been applied,
+        so trimming there never loses an unread entry, and replay finds that checkpoint at
+        the head of what remains.
+        """
+        room.checkpoints.append(checkpoint_id)
+        keep = max(2, self.settings.stream_maxlen // self.settings.checkpoint_every)
+        if len(room.checkpoints) > keep:
+            await self.store.trim(room.room_id, room.checkpoints.popleft())
+
+    def _outcome(self, room: OwnedRoom, events: list[Event]) -> tuple[Outcome, dict[str, str]]:
+        """Apply the batch; if something in it cannot be applied or sent, apply the events
+        one by one and leave out those that fail, so one poisoned entry never stalls the room
+        (or, by crashing the worker, every room it owns)."""
+        try:
+            outcome = apply_batch(room.players, events)
+            return outcome, self._publishes(room.room_id, outcome)
+        except Exception:
+            log.exception("room %s: a batch of %d events failed; applying them one by one",
+                          room.room_id, len(events))
+        kept: list[Event] = []
+        for event in events:
+            try:
+                self._publishes(room.room_id, apply_batch(room.players, [*kept, event]))
+            except Exception:
+                log.exception("room %s: skipping entry %s, which cannot be applied",
+                              room.room_id, event.entry_id)
+                continue
+            kept.append(event)
+        outcome = apply_batch(room.players, kept)
+        return outcome, self._publishes(room.room_id, outcome)
 
     def _publishes(self, room_id: str, outcome: Outcome) -> dict[str, str]:
         """One envelope per edge that holds a socket of this room or must close one."""

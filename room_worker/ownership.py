@@ -24,6 +24,10 @@ from room_worker.sweeper import Sweeper
 
 log = logging.getLogger(__name__)
 
+# Expired presence entries are kept this long (so a dead edge is recognised as dead), then
+# dropped: ids are unique per process start, and the set must not grow for ever.
+FORGET_DEAD_AFTER_MS = 3_600_000
+
 
 class Ownership:
     def __init__(
@@ -34,7 +38,7 @@ class Ownership:
         self.sweeper = sweeper
         self.worker_id = actor.worker_id
         self.redis = client
-        self.bus = Bus(client, settings.stream_maxlen)
+        self.bus = Bus(client, settings.stream_hard_maxlen)
         self.wake = asyncio.Event()
         # When each peer was first seen alive: a room is handed to a newcomer only once the
         # newcomer has stayed up for a whole lease, so a flapping worker moves no rooms.
@@ -76,7 +80,8 @@ class Ownership:
         # Right after this worker itself lost Redis, edges could not announce either and
         # are very likely alive: judge them only once they have had a full TTL to return.
         if sent - self.redis_ok_since >= self.settings.edge_ttl_ms / 1000:
-            await self.sweeper.sweep_dead_edges(await self.bus.live(keys.LIVE_EDGES, now_ms))
+            edges = await self.bus.presence(keys.LIVE_EDGES, now_ms, FORGET_DEAD_AFTER_MS)
+            await self.sweeper.sweep_dead_edges(edges, now_ms)
 
         active = await self.bus.active_rooms()
         stable = self._stable(workers, sent)

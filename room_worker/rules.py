@@ -75,7 +75,7 @@ def _apply(out: Outcome, event: Event) -> None:
     if isinstance(event, Join):
         _join(out, event, current)
     elif not is_current:
-        _stale(out, event)
+        _stale(out, event, current)
     elif isinstance(event, Move):
         assert current is not None
         out.players[event.player_id] = replace(
@@ -137,10 +137,16 @@ def _remove(out: Outcome, player_id: int) -> None:
     out.broadcasts.append({"type": "leave", "player_id": player_id})
 
 
-def _stale(out: Outcome, event: Event) -> None:
-    """An event from a socket the room no longer lists: close that socket, change nothing."""
+def _stale(out: Outcome, event: Event, current: Player | None) -> None:
+    """An event from a socket the room does not list: change nothing.
+
+    If the player is on a newer socket, this one is told to close. If the player is not in
+    the room at all, nothing is said: either the socket was removed and its close order is on
+    its way, or Redis lost the room and the socket's edge is about to join it again; closing
+    it here would cut off a player who is about to be restored.
+    """
     out.ignored += 1
-    if isinstance(event, (Move, Ping)):
+    if current is not None and isinstance(event, (Move, Ping)):
         out.closes.append(Close(
             event.player_id, event.conn, event.edge, closecodes.NOT_IN_ROOM,
             "no longer in this room",

@@ -21,7 +21,8 @@ from room_worker.rules import Outcome, Player
 
 # KEYS: lease, events, applied, members, roster, then one player hash per operation.
 # ARGV: token, group, last id, n acks, ids..., n ops, ops..., n publishes, (channel, data)...,
-# stream maxlen, n checkpoint fields, (field, value)...
+# n checkpoint fields, (field, value)... Returns 0 when fenced, else the checkpoint's entry id
+# or 1.
 # Operations: U player x y color roster-json | P x y | D player
 _COMMIT = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -54,10 +55,9 @@ for k = 1, n do
   redis.call('PUBLISH', ARGV[i + 2 * k - 1], ARGV[i + 2 * k])
 end
 i = i + 2 * n + 1
-local maxlen = ARGV[i]
-n = tonumber(ARGV[i + 1])
+n = tonumber(ARGV[i])
 if n > 0 then
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', unpack(ARGV, i + 2, i + 1 + 2 * n))
+  return redis.call('XADD', KEYS[2], '*', unpack(ARGV, i + 1, i + 2 * n))
 end
 return 1
 """
@@ -76,9 +76,8 @@ class Batch:
 
 
 class RoomStore:
-    def __init__(self, client: redis.Redis, stream_maxlen: int) -> None:
+    def __init__(self, client: redis.Redis) -> None:
         self.redis = client
-        self.stream_maxlen = stream_maxlen
         self._commit = client.register_script(_COMMIT)
 
     async def load(self, room_id: str, now_ms: int) -> tuple[dict[int, Player], str]:
@@ -114,8 +113,9 @@ class RoomStore:
             )
         return players, applied or "0-0"
 
-    async def commit(self, room_id: str, token: str, batch: Batch) -> bool:
-        """Write one batch's effects; False if the lease is no longer this token's."""
+    async def commit(self, room_id: str, token: str, batch: Batch) -> str | None:
+        """Write one batch's effects; None if the lease is no longer this token's, else the
+        entry id of the checkpoint written, or "" when the batch wrote none."""
         script_keys = [keys.lease(room_id), keys.events(room_id), keys.applied(room_id),
                        keys.members(room_id), keys.roster(room_id)]
         ops: list[str | float] = []
@@ -137,10 +137,17 @@ class RoomStore:
         for channel, data in batch.publishes.items():
             args += [channel, data]
         checkpoint = batch.checkpoint or {}
-        args += [self.stream_maxlen, len(checkpoint)]
+        args.append(len(checkpoint))
         for name, value in checkpoint.items():
             args += [name, value]
-        return bool(await self._commit(keys=script_keys, args=args))
+        result = await self._commit(keys=script_keys, args=args)
+        if result == 0:
+            return None
+        return str(result) if batch.checkpoint else ""
+
+    async def trim(self, room_id: str, before_id: str) -> None:
+        """Drop history older than `before_id` (approximately: whole stream nodes only)."""
+        await self.redis.xtrim(keys.events(room_id), minid=before_id, approximate=True)
 
 
 def _roster(player: Player) -> str:

@@ -30,7 +30,11 @@ class Sweeper:
         self.settings = settings
         self.actor = actor
         self.closing = False
-        self.bus = Bus(actor.redis, settings.stream_maxlen)
+        self.edge_ttl_s = settings.edge_ttl_ms / 1000
+        # Edges that players were on but that were absent from the presence set, and since
+        # when (monotonic seconds).
+        self._missing_since: dict[str, float] = {}
+        self.bus = Bus(actor.redis, settings.stream_hard_maxlen)
 
     async def run_silence_sweeps(self) -> None:
         """Every HEARTBEAT_SCAN_S: kick silent players and retire rooms left empty."""
@@ -80,10 +84,29 @@ class Sweeper:
                 return int(group.get("lag") or 0), int(group["pending"])
         return 0, 0
 
-    async def sweep_dead_edges(self, live_edges: set[str]) -> None:
-        """Kick the players of edges that stopped announcing themselves."""
+    async def sweep_dead_edges(self, presence: dict[str, int], now_ms: int) -> None:
+        """Kick the players of edges that stopped announcing themselves.
+
+        An edge whose announcement expired is dead. One missing from the set altogether
+        (Redis lost its data) may be alive and about to announce again, so it counts as
+        dead only after missing for a whole EDGE_TTL_MS.
+        """
+        edges = {p.edge for room in self.actor.rooms.values() for p in room.players.values()}
+        now = time.monotonic()
+        for edge in list(self._missing_since):
+            if edge in presence or edge not in edges:
+                del self._missing_since[edge]
+        dead = set()
+        for edge in edges:
+            if edge in presence:
+                if presence[edge] < now_ms:
+                    dead.add(edge)
+            elif now - self._missing_since.setdefault(edge, now) >= self.edge_ttl_s:
+                dead.add(edge)
+
+        live = edges - dead
         for room in list(self.actor.rooms.values()):
-            for player in players_on_dead_edges(room.players.values(), live_edges):
+            for player in players_on_dead_edges(room.players.values(), live):
                 await self._kick(room, player, "edge lost", closecodes.EDGE_LOST,
                                  f"edge {player.edge or '?'} stopped announcing itself")
 

@@ -175,3 +175,13 @@ async def test_ten_concurrent_registrations_of_one_name_give_one_201_and_nine_40
 
     statuses = Counter(response.status_code for response in responses)
     assert statuses == {201: 1, 409: 9}
+
+
+async def test_a_password_with_a_nul_character_is_refused_with_422(
+    client: httpx.AsyncClient
+) -> None:
+    for path in ("/register", "/login"):
+        answer = await client.post(path, json={"username": "nul_user",
+                                               "password": "abcdefgh\u0000xyz"})
+        assert answer.status_code == 422
+        assert answer.json()["detail"] == "password: must not contain NUL characters"

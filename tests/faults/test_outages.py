@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from common import closecodes, keys
-from tests.faults.conftest import SystemFactory
+from tests.faults.conftest import FAULT_REDIS_URL, SystemFactory
 from tests.faults.services import PrivateMariaDB, PrivateRedis
 from tests.system.harness import Client, System, close_code_for, login, position
 
@@ -146,3 +146,51 @@ async def test_connections_closed_by_the_server_for_idleness_never_cause_a_500(
         assert (await post(system, "/register", body)).status_code in (
             201, 409)
         assert (await post(system, "/login", body)).status_code == 200
+
+
+async def test_rooms_come_back_whole_after_redis_loses_its_data_under_live_clients(
+    make_system: SystemFactory
+) -> None:
+    system = make_system()
+    players = [login(system) for _ in range(8)]
+    clients = [await Client.join(system, f"wipe-{n % 2}", pid, token)
+               for n, (pid, token) in enumerate(players)]  # all keep pinging every second
+    for n, client in enumerate(clients):
+        await client.send({"type": "move", "x": n, "y": n})
+    marks = [len(c.messages) for c in clients]
+
+    store = aioredis.Redis.from_url(FAULT_REDIS_URL, decode_responses=True)
+    await store.flushdb()  # connections stay up; everything Redis held is gone
+    for n, client in enumerate(clients):
+        mates = {c.player_id for m, c in enumerate(clients) if m % 2 == n % 2}
+        await client.wait_for(
+            lambda msg, mates=mates: msg["type"] == "state"
+            and {p["player_id"] for p in msg["players"]} == mates,
+            timeout_s=15, start=marks[n])
+    await asyncio.sleep(2.5)  # past EDGE_TTL_MS: no edge may be taken for dead meanwhile
+
+    assert all(not c.closed for c in clients), [c.close_code for c in clients]
+    for room in ("wipe-0", "wipe-1"):
+        expected = {str(c.player_id) for n, c in enumerate(clients) if f"wipe-{n % 2}" == room}
+        assert await store.smembers(keys.members(room)) == expected
+    await store.aclose()
+    for client in clients:
+        await client.close()
+
+
+async def test_a_burst_bigger_than_the_redis_pool_waits_its_turn_instead_of_failing(
+    make_system: SystemFactory
+) -> None:
+    system = make_system(REDIS_MAX_CONNECTIONS="8")
+    players = [login(system) for _ in range(40)]
+    clients = await asyncio.gather(*(Client.join(system, f"pool-{n % 4}", pid, token)
+                                     for n, (pid, token) in enumerate(players)))
+    await asyncio.gather(*(c.send({"type": "move", "x": 5, "y": n})
+                           for n, c in enumerate(clients) for _ in range(5)))
+    for n, client in enumerate(clients):
+        await client.wait_for(lambda m, c=client, n=n: position(m, c.player_id) == (5, n))
+    assert all(not c.closed for c in clients)
+    assert "Too many connections" not in "".join(
+        p.read_text() for p in system.run_dir.glob("*.log"))
+    for client in clients:
+        await client.close()

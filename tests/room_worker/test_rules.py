@@ -158,12 +158,14 @@ def test_ping_from_stale_socket_is_ignored_and_closes_it() -> None:
     assert out.players[7].seen_ms == 100
 
 
-def test_move_from_a_player_not_in_the_room_closes_its_socket() -> None:
+def test_move_from_a_player_not_in_the_room_changes_nothing_and_closes_nothing() -> None:
+    # Either a close order for that socket is already on its way, or Redis lost the room
+    # and the socket's edge will join it again: closing it now would cut off a player.
     out = apply_batch({}, [move(500, 9, "c-9", 1, 1)])
 
     assert out.players == {}
-    assert out.closes == [Close(9, "c-9", EDGE, closecodes.NOT_IN_ROOM,
-                                "no longer in this room")]
+    assert out.closes == []
+    assert out.ignored == 1
 
 
 def test_ping_updates_seen_time_without_a_broadcast() -> None:

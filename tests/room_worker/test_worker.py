@@ -11,7 +11,16 @@ from common import closecodes, keys
 from room_worker.leases import Leases
 from room_worker.rules import Outcome
 from room_worker.store import Batch, RoomStore
-from tests.room_worker.conftest import EdgeProbe, Rooms, WorkerRunner, wait_until
+from tests.room_worker.conftest import (
+    EDGE as EDGE_ID,
+)
+from tests.room_worker.conftest import (
+    EdgeProbe,
+    Rooms,
+    WorkerRunner,
+    fast_settings,
+    wait_until,
+)
 
 
 async def test_join_and_moves_are_written_to_the_contract_keys(
@@ -129,11 +138,10 @@ async def test_a_commit_with_a_stale_fencing_token_is_refused(
     newer = await Leases(redis_client, "new", ttl_ms=5000).acquire("vault")
     assert newer is not None and newer != token
 
-    store = RoomStore(redis_client, stream_maxlen=1000)
+    store = RoomStore(redis_client)
     entry_id = await rooms.join("vault", 1, "c1")
     batch = Batch([entry_id], entry_id, Outcome(players={}, touched={1}), publishes={})
-    ok = await store.commit("vault", token, batch)
-    assert ok is False
+    assert await store.commit("vault", token, batch) is None
     assert await redis_client.get(keys.applied("vault")) is None
 
 
@@ -162,8 +170,10 @@ async def test_players_of_an_edge_that_stops_announcing_are_removed(
     await workers.start("w1")
     await rooms.join("port", 1, "c1")
     await rooms.join("port", 2, "c2", edge="edge-gone")
-    await redis_client.zadd(keys.LIVE_EDGES, {"edge-gone": 1})  # expired long ago
-    await wait_until(lambda: _members_are(rooms, "port", {"1"}), 4, "ghost not removed")
+    seconds, _ = await redis_client.time()
+    await redis_client.zadd(keys.LIVE_EDGES, {"edge-gone": seconds * 1000 - 500})  # expired
+    await rooms.ping("port", 1, "c1")
+    await wait_until(lambda: _members_are(rooms, "port", {"1"}), 1.4, "ghost not removed")
     await rooms.drain("port")
     assert any('"player_id":2' in text for text in edge.broadcasts("port", "leave"))
 
@@ -238,3 +248,45 @@ async def test_an_entry_with_an_empty_body_is_skipped(
     await rooms.move("shed", 1, "c1", 4, 4)
     await rooms.drain("shed")
     assert (await rooms.position("shed", 1))["x"] == "4"
+
+
+async def test_a_player_id_past_the_safe_range_is_skipped_and_the_room_goes_on(
+    workers: WorkerRunner, rooms: Rooms, edge: EdgeProbe, redis_client: aioredis.Redis
+) -> None:
+    await workers.start("w1")
+    await rooms.join("vast", 1, "c1")
+    await redis_client.xadd(keys.events("vast"), {
+        "type": "join", "player": str(2**64), "conn": "cx", "edge": EDGE_ID, "name": "big",
+        "color": "#000000"})
+    await rooms.move("vast", 1, "c1", 5, 5)
+    await rooms.drain("vast")
+    assert await rooms.members("vast") == {"1"}
+    assert (await rooms.position("vast", 1))["x"] == "5"
+
+
+async def test_trimming_never_drops_entries_no_worker_has_applied(
+    redis_client: aioredis.Redis, edge: EdgeProbe
+) -> None:
+    settings = fast_settings(stream_maxlen=100, checkpoint_every=10, stream_hard_maxlen=1000)
+    rooms, runner = Rooms(redis_client, settings), WorkerRunner(settings)
+    await runner.start("w1")
+    await rooms.join("deep", 1, "c1")
+    await rooms.join("deep", 2, "c2")
+    await rooms.drain("deep")
+    await runner.stop("w1")
+
+    # With no worker running, far more than STREAM_MAXLEN entries pile up unread.
+    for step in range(1, 400):
+        await rooms.move("deep", 1, "c1", step, 0)
+    await rooms.leave("deep", 2, "c2")
+    await rooms.join("deep", 3, "c3")
+    await runner.start("w2")
+    await rooms.drain("deep")
+    for step in range(400, 700):
+        await rooms.move("deep", 1, "c1", step, 0)
+    await rooms.drain("deep")
+    await runner.stop_all()
+
+    assert await rooms.members("deep") == {"1", "3"}
+    assert (await rooms.position("deep", 1))["x"] == "699"
+    assert await redis_client.xlen(keys.events("deep")) < 500  # applied history was trimmed

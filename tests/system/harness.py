@@ -73,7 +73,8 @@ class System:
     def start(self, timeout_s: float = 30) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.write_config()
-        env = {**os.environ, **self.env, "AUTH_PORT": str(self.auth_port)}
+        env = {**os.environ, **self.env, "AUTH_PORT": str(self.auth_port),
+               "EDGE_PORT": str(self.edge_port)}
         self.process = subprocess.Popen(
             [str(BIN / "supervisord"), "-n", "-c", str(self.config)], cwd=ROOT, env=env,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

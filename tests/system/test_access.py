@@ -65,7 +65,8 @@ async def test_the_authorization_header_wins_over_the_query_string(system: Syste
     assert (code, reason) == (closecodes.POLICY_VIOLATION, "invalid token")
 
 
-@pytest.mark.parametrize("room_id", ["a" * 65, "bad%20room", "semi;colon", "brace%7Bx%7D"])
+@pytest.mark.parametrize("room_id", ["a" * 65, "bad%20room", "semi;colon", "brace%7Bx%7D",
+                                     "", "a/b", "a%2Fb", "ok/"])
 async def test_a_malformed_room_id_is_closed_with_1008(system: System, room_id: str) -> None:
     _, token = login(system)
     code, reason = await close_code_for(system.ws_url(room_id),

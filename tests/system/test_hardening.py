@@ -8,6 +8,7 @@ import re
 import time
 from pathlib import Path
 
+import httpx
 import jwt
 import pymysql
 from sqlalchemy.engine import make_url
@@ -87,7 +88,8 @@ async def test_tokens_with_a_bad_subject_or_no_expiry_are_refused(system: System
     key = system.env["SECRET_KEY"]
     later = int(time.time()) + 600
     for claims in ({"sub": 7, "exp": later}, {"sub": "seven", "exp": later},
-                   {"exp": later}, {"sub": "7"}):
+                   {"exp": later}, {"sub": "7"}, {"sub": "9" * 20, "exp": later},
+                   {"sub": "1" * 5000, "exp": later}, {"sub": "0", "exp": later}):
         token = jwt.encode(claims, key, algorithm="HS256")
         code, _ = await close_code_for(system.ws_url("gate"),
                                        {"Authorization": f"Bearer {token}"})
@@ -115,6 +117,21 @@ async def test_a_full_room_refuses_one_more_player_with_4005(
     for client in inside:
         await client.close()
     assert_no_secrets(system.run_dir)
+
+
+async def test_x_forwarded_for_cannot_choose_the_address_the_throttle_counts(
+    make_system: SystemFactory
+) -> None:
+    system = make_system(LOGIN_MAX_FAILURES_PER_ADDRESS="3")
+    async with httpx.AsyncClient(base_url=system.auth_url, timeout=10) as http:
+        for n in range(3):
+            answer = await http.post("/login", headers={"X-Forwarded-For": f"198.51.100.{n}"},
+                                     json={"username": f"spoof{n}", "password": "wrong pass"})
+            assert answer.status_code == 401
+        refused = await http.post("/login", json={"username": "spoof9",
+                                                  "password": "wrong pass"})
+    assert refused.status_code == 429
+    assert "from 198.51.100" not in (system.run_dir / "auth.log").read_text()
 
 
 # A JWT, a bcrypt hash, or the password every test user has.

@@ -41,6 +41,32 @@ async def test_the_joiner_gets_join_then_a_state_with_its_colour_at_the_origin(
     await client.close()
 
 
+async def test_a_joiner_hears_its_own_join_first_even_in_a_busy_room(system: System) -> None:
+    mover_id, mover_token = login(system)
+    mover = await Client.join(system, "walk-busy", mover_id, mover_token)
+    stop = asyncio.Event()
+
+    async def keep_moving() -> None:
+        step = 0
+        while not stop.is_set():
+            step += 1
+            await mover.send({"type": "move", "x": step % 100, "y": 0})
+            await asyncio.sleep(0.04)
+
+    task = asyncio.create_task(keep_moving())
+    joiners = []
+    for _ in range(5):
+        player_id, token = login(system)
+        joiners.append(await Client.join(system, "walk-busy", player_id, token))
+    stop.set()
+    await task
+    for joiner in joiners:
+        assert joiner.messages[0] == {**joiner.messages[0], "type": "join",
+                                      "player_id": joiner.player_id}
+    for client in [mover, *joiners]:
+        await client.close()
+
+
 async def test_ping_gets_pong(system: System) -> None:
     player_id, token = login(system)
     client = await Client.join(system, "walk-ping", player_id, token, keepalive=False)
