@@ -87,6 +87,8 @@ def main() -> None:
     check_database(settings)
     redis_server = check_redis(settings)
 
+    # Counters start from zero each run: stale samples of an earlier run would add up.
+    shutil.rmtree(ROOT / "run" / "metrics", ignore_errors=True)
     supervisord = shutil.which("supervisord", path=str(Path(sys.executable).parent))
     if supervisord is None:
         sys.exit("supervisord is not installed in this environment; run `make run`")
