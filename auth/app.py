@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import FastAPI, Header, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +25,7 @@ from auth.throttle import LoginThrottle
 from common import metrics, tokens
 from common.config import Settings, get_settings
 from common.redis_client import UNAVAILABLE, connect
+from common.serving import metrics_endpoint
 
 log = logging.getLogger(__name__)
 
@@ -187,9 +188,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The browser client: plain HTML, CSS and JavaScript modules, no build step.
     app.mount("/play", StaticFiles(directory=WEB_DIR, html=True), name="play")
 
-    @app.get("/metrics", include_in_schema=False)
-    async def prometheus() -> Response:
-        data, content_type = metrics.exposition()
-        return Response(data, media_type=content_type)
+    app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False)
 
     return app

@@ -10,13 +10,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI, WebSocket
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 
 from common import closecodes, keys, metrics
 from common.backoff import Backoff
 from common.bus import Bus
 from common.config import Settings, get_settings
 from common.redis_client import UNAVAILABLE, connect
+from common.serving import metrics_endpoint
 from common.tokens import Claims, TokenError, verify
 from edge.fanout import Fanout
 from edge.registry import Registry
@@ -127,10 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "sockets": len(registry), "problems": problems}
         return JSONResponse(body, status_code=503 if problems else 200)
 
-    @app.get("/metrics")
-    async def prometheus() -> Response:
-        data, content_type = metrics.exposition()
-        return Response(data, media_type=content_type)
+    app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False)
 
     async def admit(ws: WebSocket, room_id: str) -> Claims:
         """The socket's claims if it may join; Refused with a close code if not."""

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 import redis
 
 from tests.conftest import make_settings
+from tests.scripts import load_script
 from tests.system.harness import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _launcher() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("launcher", ROOT / "scripts" / "run.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["launcher"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("run")
 
 
 def test_the_bundled_redis_starts_and_serves_streams() -> None:

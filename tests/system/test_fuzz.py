@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis.generation.case import Case
 
 from tests.system.harness import System
@@ -32,8 +33,16 @@ def test_generated_requests_never_get_a_server_error(
             if response.status_code >= 400:
                 assert isinstance(response.json().get("detail"), str), response.text[:300]
 
-        no_server_error()
-        checked.append(f"{operation.method.upper()} {operation.path}")
-    assert {"POST /register", "POST /login", "GET /users/{user_id}"} <= set(checked)
+        name = f"{operation.method.upper()} {operation.path}"
+        try:
+            no_server_error()
+        except Unsatisfiable:
+            # Nothing in a request without a body or parameters can break its schema.
+            assert mode is schemathesis.GenerationMode.NEGATIVE, name
+            continue
+        checked.append(name)
+    assert {"POST /register", "POST /login"} <= set(checked)
+    if mode is schemathesis.GenerationMode.POSITIVE:
+        assert "GET /users/me" in checked
     if mode is schemathesis.GenerationMode.NEGATIVE:
         assert 422 in statuses
