@@ -75,7 +75,7 @@ async def _room(client: redis.Redis, room_id: str) -> RoomRow:
 def render(status: Status, out: TextIO) -> None:
     print(f"workers ({len(status.workers)} live)", file=out)
     for worker, count in status.workers.items():
-        print(f"  {worker:<36} {count:>6} rooms", file=out)
+        print(f"  {worker:<36} {count:>6} room{'' if count == 1 else 's'}", file=out)
     print(f"edges ({len(status.edges)} live)", file=out)
     for edge in status.edges:
         print(f"  {edge}", file=out)
