@@ -20,8 +20,9 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 run: $(VENV)/.runtime
 	$(PY) scripts/run.py
 
-## test: the whole suite against real Redis and MariaDB (see README for the defaults)
-test: lint
+## test: the whole suite against real Redis and MariaDB (see README for the defaults);
+## it includes smoke runs of the benchmark, so it installs the benchmark's packages too
+test: lint $(VENV)/.bench
 	$(PY) -m pytest
 
 ## lint: ruff and mypy
@@ -38,3 +39,18 @@ chaos: $(VENV)/.dev
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 	find run -mindepth 1 ! -name .gitkeep -delete
+
+$(VENV)/.bench: $(VENV)/.dev requirements-bench.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	touch $@
+
+## bench: a short crowd run (1,000 clients in 100 rooms, 10 moves/s, 30 s) on a private
+## stack; prints the figures and writes bench/results/<scenario>-<time>.json and .png.
+## The others by name: `make bench SCENARIO=capacity` (or bigroom, quiet), or
+## `$(PY) -m bench capacity|bigroom|quiet|crowd [--clients N --rooms N --rate R
+## --seconds S --processes P --out DIR]`; see `$(PY) -m bench --help`.
+.PHONY: bench
+SCENARIO ?= crowd
+BENCH_ARGS ?= $(if $(filter crowd,$(SCENARIO)),--seconds 30)
+bench: $(VENV)/.bench
+	$(PY) -m bench $(SCENARIO) $(BENCH_ARGS)

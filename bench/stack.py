@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +76,10 @@ class Stack:
         }
         self.system = System(run_dir=self.workdir / "run", env=env)
         self.system.start(timeout_s)
+        # supervisord says STARTING (and gives no pid) for a program's first second.
+        deadline = time.monotonic() + 15
+        while "STARTING" in self.system.ctl("status") and time.monotonic() < deadline:
+            time.sleep(0.2)
 
     def server_pids(self) -> dict[str, int]:
         """Every server process by name: supervisord's programs, then Redis.
@@ -103,6 +108,9 @@ class Stack:
             self.system = None
         if self.redis is not None and self.redis.process is not None:
             self.redis.kill()
+
+    def cleanup(self) -> None:
+        """Remove the run's files; after stop(), once the users database was saved."""
         if not self.keep_dir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 

@@ -8,6 +8,7 @@ nothing else changes.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, cast
 
 import redis.asyncio as redis
@@ -42,16 +43,49 @@ class Bus:
         self.redis = client
         # Only a memory guard: owners trim their rooms' applied history (see the actor).
         self.hard_maxlen = hard_maxlen
+        self._queued: list[tuple[str, dict[str, str], asyncio.Future[str]]] = []
+        self._flushing: set[asyncio.Task[None]] = set()
         self._push_join = client.register_script(_PUSH_JOIN)
         self._announce = client.register_script(_ANNOUNCE)
 
     async def push(self, room_id: str, fields: dict[str, str]) -> str:
-        """Append one event to the room's stream; returns its entry id."""
-        entry_id = await self.redis.xadd(
-            keys.events(room_id), cast(Any, fields), maxlen=self.hard_maxlen,
-            approximate=True,
-        )
-        return str(entry_id)
+        """Append one event to the room's stream; returns its entry id.
+
+        Pushes made in the same turn of the event loop (many sockets' frames read at once)
+        go to Redis together in one pipeline: one round trip instead of one each.
+        """
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._queued.append((room_id, fields, future))
+        if len(self._queued) == 1:
+            asyncio.get_running_loop().call_soon(self._flush_soon)
+        return await future
+
+    def _flush_soon(self) -> None:
+        queued, self._queued = self._queued, []
+        task = asyncio.get_running_loop().create_task(self._flush(queued))
+        self._flushing.add(task)
+        task.add_done_callback(self._flushing.discard)
+
+    async def _flush(self, queued: list[tuple[str, dict[str, str], asyncio.Future[str]]]
+                     ) -> None:
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for room_id, fields, _ in queued:
+                    pipe.xadd(keys.events(room_id), cast(Any, fields),
+                              maxlen=self.hard_maxlen, approximate=True)
+                results = await pipe.execute(raise_on_error=False)
+        except Exception as exc:  # every waiter gets the failure, as a lone XADD would
+            for _, _, future in queued:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, _, future), result in zip(queued, results, strict=True):
+            if future.done():
+                continue
+            if isinstance(result, Exception):
+                future.set_exception(result)
+            else:
+                future.set_result(str(result))
 
     async def push_join(self, room_id: str, fields: dict[str, str]) -> str:
         """Append a join and flag the room as needing an owner, then wake the workers."""

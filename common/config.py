@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     stream_block_ms: int = Field(default=1000, ge=10)
     room_retention_s: int = Field(default=86_400, ge=60)
 
+    # A busy worker reads (and so broadcasts each room's state) at most once per this many
+    # milliseconds; a quiet room is answered at once. 0 turns the pacing off.
+    broadcast_interval_ms: int = Field(default=100, ge=0, le=1000)
+
     send_queue_max: int = Field(default=256, ge=1)
     # Frames a client may send per second on average, and in one burst.
     frame_rate_per_s: float = Field(default=30.0, gt=0)

@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     edge_id = new_edge_id(settings.edge_name)
     redis = connect(settings)
+    presence_redis = connect(settings, single_connection=True)
     registry = Registry()
     ctx = EdgeContext(settings, edge_id, Bus(redis, settings.stream_hard_maxlen), registry)
     fanout = Fanout(redis, edge_id, registry, settings.redis_retry_max_s)
@@ -92,8 +93,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # The announcements get a connection of their own: an edge busy with frames must
+        # never look dead because its pool is momentarily taken.
+        presence = Bus(presence_redis, settings.stream_hard_maxlen)
         tasks = [asyncio.create_task(fanout.run(), name="fanout"),
-                 asyncio.create_task(announce(ctx.bus, edge_id, settings, fanout),
+                 asyncio.create_task(announce(presence, edge_id, settings, fanout),
                                      name="announce")]
         log.info("edge %s started", edge_id)
         yield
@@ -103,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with suppress(*UNAVAILABLE):
             await redis.zrem(keys.LIVE_EDGES, edge_id)
         await redis.aclose()
+        await presence_redis.aclose()
         await users.close()
         log.info("edge %s stopped", edge_id)
 

@@ -1,6 +1,6 @@
 """`python -m room_worker`: run one room worker until SIGTERM or SIGINT."""
 
-import asyncio
+import uvloop
 
 from common.config import get_settings, warn_about_fallbacks
 from common.logs import setup
@@ -13,7 +13,7 @@ def main() -> None:
     setup(settings.log_level, "room_worker", settings.log_format)
     sweep_dead_processes()
     warn_about_fallbacks(settings, used=("redis_url",))
-    asyncio.run(serve(settings))
+    uvloop.run(serve(settings))
 
 
 if __name__ == "__main__":

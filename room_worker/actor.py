@@ -18,22 +18,24 @@ from typing import Literal, cast
 import redis.asyncio as redis
 from redis.exceptions import ResponseError
 
-from common import envelope, keys, metrics
+from common import keys, metrics
 from common.backoff import Backoff, wait_event
 from common.bus import Bus, Entries
 from common.config import Settings
-from common.events import BadEntry, Event, decode, entry_key
-from common.protocol import encode
+from common.events import entry_key
 from common.redis_client import UNAVAILABLE
-from room_worker import checkpoint
+from room_worker import batches
 from room_worker.leases import Leases
-from room_worker.rules import Outcome, Player, apply_batch
-from room_worker.store import Batch, RoomStore
+from room_worker.rules import Player
+from room_worker.store import RoomStore
 
 log = logging.getLogger(__name__)
 
 # A read must end this long before the lease it relies on could expire.
 LEASE_MARGIN_S = 0.25
+# A read returning at least this many entries means the worker is busy: it then paces its
+# reads to BROADCAST_INTERVAL_MS.
+BUSY_READ_ENTRIES = 32
 
 Order = Literal["acquire", "release", "drop", "retire"]
 
@@ -72,6 +74,8 @@ class Actor:
         self.applied_count = 0
         self._reader = reader
         self._reader_id: int | None = None
+        self._read_started = 0.0
+        self.broadcast_interval_s = settings.broadcast_interval_ms / 1000
 
     def order(self, kind: Order, room_id: str) -> None:
         """Queue a change of ownership; it runs between two reads."""
@@ -137,14 +141,23 @@ class Actor:
 
         if self._reader_id is None:
             self._reader_id = await self._reader.client_id()
-        batches = await self.reader_bus.read_rooms(
+        self._read_started = time.monotonic()
+        read = await self.reader_bus.read_rooms(
             self.worker_id, readable, self.settings.stream_read_count,
             self.settings.stream_block_ms,
         )
-        for room_id, entries in batches.items():
-            room = self.rooms.get(room_id)
-            if room is not None:
-                await self._apply(room, entries)
+        work = [(self.rooms[room_id], entries) for room_id, entries in read.items()
+                if room_id in self.rooms]
+        if not work:
+            return
+        await self._apply_many(work)
+        # Busy: let the next moves gather for a moment, so that each room sends one state per
+        # interval rather than one per move. After a light read (a quiet system) the next
+        # read follows at once and answers the first new entry without delay.
+        if sum(len(entries) for _, entries in work) >= BUSY_READ_ENTRIES:
+            pause_s = self._read_started + self.broadcast_interval_s - time.monotonic()
+            if pause_s > 0:
+                await asyncio.sleep(pause_s)
 
     async def _run_orders(self) -> None:
         if self.orders:
@@ -226,44 +239,43 @@ class Actor:
 
     async def _apply(self, room: OwnedRoom, entries: Entries) -> None:
         """Apply a batch of one room's entries and commit its effects with the acks."""
-        started = time.monotonic()
-        events: list[Event] = []
-        acked: list[str] = []
-        applied_key = entry_key(room.applied_id)
-        for entry_id, fields in entries:
-            acked.append(entry_id)
-            if entry_key(entry_id) <= applied_key or checkpoint.is_checkpoint(fields):
-                continue  # already applied, or not an event: acknowledge only
-            try:
-                events.append(decode(entry_id, fields or {}))
-            except BadEntry as exc:
-                log.warning("room %s: skipping entry %s: %s", room.room_id, entry_id, exc)
+        await self._apply_many([(room, entries)])
 
-        last_id = max([room.applied_id, *acked], key=entry_key)
-        outcome, publishes = self._outcome(room, events)
-        since_checkpoint = room.since_checkpoint + len(events)
-        due = since_checkpoint >= self.settings.checkpoint_every
-        batch = Batch(acked, last_id, outcome, publishes,
-                      checkpoint.encode(last_id, outcome.players) if due else None)
-        written = await self.store.commit(room.room_id, room.token, batch)
+    async def _apply_many(self, work: list[tuple[OwnedRoom, Entries]]) -> None:
+        """Apply each room's batch and commit them all in one round trip to Redis."""
+        started = time.monotonic()
+        prepared = [
+            (room, batches.prepare(room.room_id, room.players, room.applied_id,
+                                   room.since_checkpoint, entries,
+                                   self.settings.checkpoint_every))
+            for room, entries in work
+        ]
+        results = await self.store.commit_many(
+            [(room.room_id, room.token, p.batch) for room, p in prepared])
+        for (room, p), written in zip(prepared, results, strict=True):
+            await self._finish(room, p, written, started)
+
+    async def _finish(self, room: OwnedRoom, prepared: batches.Prepared, written: str | None,
+                      started: float) -> None:
+        batch = prepared.batch
         if written is None:
             self.rooms.pop(room.room_id, None)
             log.warning("room %s: commit refused, token %s no longer holds the lease; "
                         "%d entries left for the new owner", room.room_id, room.token,
-                        len(acked))
+                        len(batch.acked))
             return
 
-        room.players = outcome.players
-        room.applied_id = last_id
-        room.since_checkpoint = 0 if due else since_checkpoint
+        room.players = batch.outcome.players
+        room.applied_id = batch.last_id
+        room.since_checkpoint = prepared.since_checkpoint
         if written:
             await self._trim(room, written)
-        metrics.EVENTS_APPLIED.inc(len(events))
+        metrics.EVENTS_APPLIED.inc(prepared.events)
         metrics.BATCH_SECONDS.observe(time.monotonic() - started)
         room.empty_since = None if room.players else (room.empty_since or time.monotonic())
-        self.applied_count += len(events)
+        self.applied_count += prepared.events
         log.debug("room %s: applied %d entries up to %s in %.2f ms", room.room_id,
-                  len(events), last_id, (time.monotonic() - started) * 1000)
+                  prepared.events, batch.last_id, (time.monotonic() - started) * 1000)
 
     async def _trim(self, room: OwnedRoom, checkpoint_id: str) -> None:
         """Keep about STREAM_MAXLEN entries: trim before the oldest checkpoint still wanted.
@@ -276,44 +288,6 @@ class Actor:
         keep = max(2, self.settings.stream_maxlen // self.settings.checkpoint_every)
         if len(room.checkpoints) > keep:
             await self.store.trim(room.room_id, room.checkpoints.popleft())
-
-    def _outcome(self, room: OwnedRoom, events: list[Event]) -> tuple[Outcome, dict[str, str]]:
-        """Apply the batch; if something in it cannot be applied or sent, apply the events
-        one by one and leave out those that fail, so one poisoned entry never stalls the room
-        (or, by crashing the worker, every room it owns)."""
-        try:
-            outcome = apply_batch(room.players, events)
-            return outcome, self._publishes(room.room_id, outcome)
-        except Exception:
-            log.exception("room %s: a batch of %d events failed; applying them one by one",
-                          room.room_id, len(events))
-        kept: list[Event] = []
-        for event in events:
-            try:
-                self._publishes(room.room_id, apply_batch(room.players, [*kept, event]))
-            except Exception:
-                log.exception("room %s: skipping entry %s, which cannot be applied",
-                              room.room_id, event.entry_id)
-                continue
-            kept.append(event)
-        outcome = apply_batch(room.players, kept)
-        return outcome, self._publishes(room.room_id, outcome)
-
-    def _publishes(self, room_id: str, outcome: Outcome) -> dict[str, str]:
-        """One envelope per edge that holds a socket of this room or must close one."""
-        texts = [encode(message) for message in outcome.broadcasts]
-        closes_by_edge: dict[str, list[envelope.CloseOrder]] = {}
-        for close in outcome.closes:
-            closes_by_edge.setdefault(close.edge, []).append(
-                envelope.CloseOrder(close.player_id, close.conn, close.code, close.reason)
-            )
-
-        edges = {p.edge for p in outcome.players.values()} if texts else set()
-        edges.update(closes_by_edge)
-        return {
-            keys.edge_channel(edge): envelope.encode(room_id, texts, closes_by_edge.get(edge, []))
-            for edge in edges
-        }
 
     async def _redis_ms(self) -> int:
         seconds, micros = await self.redis.time()

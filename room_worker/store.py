@@ -116,6 +116,18 @@ class RoomStore:
     async def commit(self, room_id: str, token: str, batch: Batch) -> str | None:
         """Write one batch's effects; None if the lease is no longer this token's, else the
         entry id of the checkpoint written, or "" when the batch wrote none."""
+        script_keys, args = self._commit_call(room_id, token, batch)
+        return self._result(await self._commit(keys=script_keys, args=args), batch)
+
+    @staticmethod
+    def _result(result: object, batch: Batch) -> str | None:
+        if result == 0:
+            return None
+        return str(result) if batch.checkpoint else ""
+
+    @staticmethod
+    def _commit_call(room_id: str, token: str,
+                     batch: Batch) -> tuple[list[str], list[str | int | float]]:
         script_keys = [keys.lease(room_id), keys.events(room_id), keys.applied(room_id),
                        keys.members(room_id), keys.roster(room_id)]
         ops: list[str | float] = []
@@ -140,10 +152,19 @@ class RoomStore:
         args.append(len(checkpoint))
         for name, value in checkpoint.items():
             args += [name, value]
-        result = await self._commit(keys=script_keys, args=args)
-        if result == 0:
-            return None
-        return str(result) if batch.checkpoint else ""
+        return script_keys, args
+
+    async def commit_many(self, work: Sequence[tuple[str, str, Batch]]) -> list[str | None]:
+        """Commit several rooms' batches in one round trip; one result each, as commit()."""
+        if len(work) == 1:
+            return [await self.commit(*work[0])]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for room_id, token, batch in work:
+                script_keys, args = self._commit_call(room_id, token, batch)
+                await self._commit(keys=script_keys, args=args, client=pipe)
+            results = await pipe.execute()
+        return [self._result(result, batch) for result, (_, _, batch) in
+                zip(results, work, strict=True)]
 
     async def trim(self, room_id: str, before_id: str) -> None:
         """Drop history older than `before_id` (approximately: whole stream nodes only)."""
