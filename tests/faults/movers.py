@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import redis.asyncio as aioredis
 
 from common import keys
+from tests.system.conftest import FAULT_REDIS_URL
 from tests.system.harness import Client, System, login, position
 
 
@@ -76,3 +77,13 @@ def assert_in_order_without_duplicates(movers: list[Mover]) -> None:
         joins = [m["player_id"] for m in mover.client.messages if m["type"] == "join"]
         assert len(joins) == len(set(joins)), f"a join was broadcast twice: {joins}"
         assert not [m for m in mover.client.messages if m["type"] == "leave"]
+
+
+async def stop_and_check(movers: list[Mover], stop: asyncio.Event,
+                         tasks: list[asyncio.Task[None]]) -> None:
+    """Stop moving, then check that no move was lost, reordered or announced twice."""
+    stop.set()
+    await asyncio.gather(*tasks)
+    await wait_for_final_states(movers)
+    await assert_stored_positions(FAULT_REDIS_URL, movers)
+    assert_in_order_without_duplicates(movers)

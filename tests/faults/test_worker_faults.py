@@ -12,12 +12,7 @@ import redis.asyncio as aioredis
 
 from common import keys
 from tests.faults.conftest import FAULT_REDIS_URL, SystemFactory
-from tests.faults.movers import (
-    assert_in_order_without_duplicates,
-    assert_stored_positions,
-    start_movers,
-    wait_for_final_states,
-)
+from tests.faults.movers import start_movers, stop_and_check
 from tests.system.harness import System
 
 ROOMS = [f"fault-{n}" for n in range(6)]
@@ -58,12 +53,7 @@ async def test_a_killed_worker_rooms_move_within_5_s_and_every_move_is_applied(
         assert time.monotonic() - killed_at < 10, f"rooms not taken over: {now}"
         await asyncio.sleep(0.05)
     await asyncio.sleep(1.0)
-    stop.set()
-    await asyncio.gather(*tasks)
-
-    await wait_for_final_states(movers)
-    await assert_stored_positions(FAULT_REDIS_URL, movers)
-    assert_in_order_without_duplicates(movers)
+    await stop_and_check(movers, stop, tasks)
     print(f"takeover after SIGKILL: {takeover_s:.2f} s for {len(victim_rooms)} rooms")
     assert takeover_s <= 5.0
     for mover in movers:
@@ -83,12 +73,7 @@ async def test_a_stopped_worker_rooms_move_with_no_gap_a_client_notices(
     stopped_at = time.time()
     assert "stopped" in await system.actl("stop", f"room_worker:room_{victim}")
     await asyncio.sleep(1.5)
-    stop.set()
-    await asyncio.gather(*tasks)
-
-    await wait_for_final_states(movers)
-    await assert_stored_positions(FAULT_REDIS_URL, movers)
-    assert_in_order_without_duplicates(movers)
+    await stop_and_check(movers, stop, tasks)
     # States arrive every move (50 ms apart): the largest silence around the handover
     # stays within a few broadcast intervals.
     worst = 0.0
@@ -126,13 +111,8 @@ async def test_added_and_restarted_workers_take_rooms_without_two_owners_at_once
         assert time.monotonic() < deadline, f"rooms did not spread: {await owners(ROOMS)}"
         await asyncio.sleep(0.2)
     await asyncio.sleep(1.0)
-    stop.set()
-    await asyncio.gather(*tasks)
+    await stop_and_check(movers, stop, tasks)
     jumps = await fences
-
-    await wait_for_final_states(movers)
-    await assert_stored_positions(FAULT_REDIS_URL, movers)
-    assert_in_order_without_duplicates(movers)
     assert jumps > 0
     for mover in movers:
         await mover.client.close()
