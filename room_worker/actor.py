@@ -71,7 +71,6 @@ class Actor:
         self.orders: deque[tuple[Order, str]] = deque()
         self.orders_ready = asyncio.Event()
         self.stopping = False
-        self.applied_count = 0
         self._reader = reader
         self._reader_id: int | None = None
         self._read_started = 0.0
@@ -273,7 +272,6 @@ class Actor:
         metrics.EVENTS_APPLIED.inc(prepared.events)
         metrics.BATCH_SECONDS.observe(time.monotonic() - started)
         room.empty_since = None if room.players else (room.empty_since or time.monotonic())
-        self.applied_count += prepared.events
         log.debug("room %s: applied %d entries up to %s in %.2f ms", room.room_id,
                   prepared.events, batch.last_id, (time.monotonic() - started) * 1000)
 
