@@ -116,10 +116,6 @@ class Bus:
                     await self.redis.zrange(presence_key, 0, -1, withscores=True))
         return {str(member): int(score) for member, score in rows}
 
-    async def live(self, presence_key: str, now_ms: int) -> set[str]:
-        members = await self.redis.zrangebyscore(presence_key, now_ms, "+inf")
-        return {str(member) for member in members}
-
     async def active_rooms(self) -> list[str]:
         """Rooms that had a join pushed and were not retired since: they need an owner."""
         return [str(room_id) for room_id in await self.redis.zrange(keys.ACTIVE_ROOMS, 0, -1)]

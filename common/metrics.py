@@ -42,7 +42,7 @@ ROOMS_OWNED = Gauge("rooms_worker_rooms_owned", "Rooms this worker holds the lea
                     multiprocess_mode="livesum")
 EVENTS_APPLIED = Counter("rooms_worker_events_applied", "Stream entries applied")
 BATCH_SECONDS = Histogram(
-    "rooms_worker_batch_seconds", "Time to apply and commit one room's batch",
+    "rooms_worker_batch_seconds", "Time to apply and commit one read: every room's batch in it",
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0))
 KICKS = Counter("rooms_worker_kicks", "Players removed by a sweep", ["reason"])
 OWNERSHIP = Counter("rooms_worker_ownership_changes", "Room ownership changes", ["change"])

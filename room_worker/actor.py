@@ -253,6 +253,7 @@ class Actor:
             [(room.room_id, room.token, p.batch) for room, p in prepared])
         for (room, p), written in zip(prepared, results, strict=True):
             await self._finish(room, p, written, started)
+        metrics.BATCH_SECONDS.observe(time.monotonic() - started)
 
     async def _finish(self, room: OwnedRoom, prepared: batches.Prepared, written: str | None,
                       started: float) -> None:
@@ -270,7 +271,6 @@ class Actor:
         if written:
             await self._trim(room, written)
         metrics.EVENTS_APPLIED.inc(prepared.events)
-        metrics.BATCH_SECONDS.observe(time.monotonic() - started)
         room.empty_since = None if room.players else (room.empty_since or time.monotonic())
         log.debug("room %s: applied %d entries up to %s in %.2f ms", room.room_id,
                   prepared.events, batch.last_id, (time.monotonic() - started) * 1000)

@@ -76,7 +76,9 @@ class Ownership:
             self.redis_ok_since = sent
         await self._renew(sent)
 
-        workers = await self.bus.live(keys.LIVE_WORKERS, now_ms)
+        # Reading presence also forgets long-dead ids, so neither set grows with restarts.
+        presence = await self.bus.presence(keys.LIVE_WORKERS, now_ms, FORGET_DEAD_AFTER_MS)
+        workers = {worker for worker, until_ms in presence.items() if until_ms >= now_ms}
         # Right after this worker itself lost Redis, edges could not announce either and
         # are very likely alive: judge them only once they have had a full TTL to return.
         if sent - self.redis_ok_since >= self.settings.edge_ttl_ms / 1000:

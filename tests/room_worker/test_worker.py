@@ -290,3 +290,19 @@ async def test_trimming_never_drops_entries_no_worker_has_applied(
     assert await rooms.members("deep") == {"1", "3"}
     assert (await rooms.position("deep", 1))["x"] == "699"
     assert await redis_client.xlen(keys.events("deep")) < 500  # applied history was trimmed
+
+
+async def test_long_dead_workers_and_edges_are_forgotten_by_the_presence_sets(
+    workers: WorkerRunner, redis_client: aioredis.Redis
+) -> None:
+    await redis_client.zadd(keys.LIVE_WORKERS, {"worker-gone": 1})
+    await redis_client.zadd(keys.LIVE_EDGES, {"edge-gone": 1})
+    await workers.start("w1")
+    await wait_until(lambda: _forgotten(redis_client), 3, "dead ids still listed")
+    assert await redis_client.zscore(keys.LIVE_WORKERS, "w1") is not None
+
+
+async def _forgotten(client: aioredis.Redis) -> bool:
+    workers = await client.zscore(keys.LIVE_WORKERS, "worker-gone")
+    edges = await client.zscore(keys.LIVE_EDGES, "edge-gone")
+    return workers is None and edges is None
